@@ -1,0 +1,10 @@
+"""nengo_lmu: Legendre Memory Units as Nengo networks.
+
+Build an LMU as a Nengo network, train it with NengoDL, and run it spiking on
+the Nengo reference simulator or the nengo-loihi emulator.
+"""
+
+from nengo_lmu.legendre import LegendreDelay, legendre_memory, legendre_readout
+from nengo_lmu.networks import LMU, LegendreMemory
+from nengo_lmu.system import LinearSystem, UnstableSystemWarning
+from nengo_lmu.version import version as __version__

@@ -1,0 +1,154 @@
+"""The Legendre memory: its state-space matrices, readouts and delay system.
+
+The Legendre Memory Unit [1]_ keeps an optimal linear memory of the sliding
+window :math:`u(t - \\theta'),\\ \\theta' \\in [0, \\theta]` in ``order`` state
+variables :math:`m`, governed by
+
+.. math:: \\theta \\dot{m}(t) = A m(t) + B u(t)
+
+with
+
+.. math::
+
+    a_{ij} = (2i + 1) \\begin{cases} -1 & i < j \\\\
+                                   (-1)^{i - j + 1} & i \\ge j \\end{cases},
+    \\qquad b_i = (2i + 1) (-1)^i, \\qquad i, j \\in [0, q - 1].
+
+The state is the shifted-Legendre expansion of the window,
+:math:`u(t - r\\theta) \\approx \\sum_i \\tilde{P}_i(r) m_i(t)` with
+:math:`\\tilde{P}_i(r) = P_i(2r - 1)` (``r = 0`` is now, ``r = 1`` the oldest
+point of the window).
+
+References
+----------
+.. [1] Voelker, A. R., Kajić, I., and Eliasmith, C. (2019). Legendre Memory
+   Units: Continuous-time representation in recurrent neural networks.
+   NeurIPS 32.
+"""
+
+import numpy as np
+from nengo.exceptions import ValidationError
+from nengo.params import IntParam, NumberParam
+from scipy.special import eval_sh_legendre
+
+from nengo_lmu.system import LinearSystem
+from nengo_lmu.params import check_param
+
+
+def legendre_memory(order, theta):
+    """Continuous-time state-space matrices ``(A, B)`` of the Legendre memory.
+
+    The returned matrices already include :math:`1 / \\theta`, i.e. the memory
+    is :math:`\\dot{m} = A m + B u`.
+
+    Parameters
+    ----------
+    order : int
+        Number of Legendre polynomials (state variables), :math:`q \\ge 1`.
+    theta : float
+        Length of the window, in seconds (or in steps when simulating with
+        ``dt=1``). Must be positive.
+
+    Returns
+    -------
+    A : (order, order) ndarray
+    B : (order, 1) ndarray
+
+    Examples
+    --------
+    >>> A, B = legendre_memory(order=3, theta=1.0)
+    >>> A
+    array([[-1., -1., -1.],
+           [ 3., -3., -3.],
+           [-5.,  5., -5.]])
+    >>> B.ravel()
+    array([ 1., -3.,  5.])
+    """
+    order = check_param(IntParam("order", low=1), order)
+    theta = check_param(NumberParam("theta", low=0, low_open=True), theta)
+
+    i = np.arange(order)[:, None]
+    j = np.arange(order)[None, :]
+    scale = (2 * i + 1) / theta
+    A = scale * np.where(i < j, -1.0, (-1.0) ** (i - j + 1))
+    B = scale * (-1.0) ** i
+    return A, B
+
+
+def legendre_readout(order, r):
+    """Decoders that read the delayed input ``u(t - r * theta)`` out of the memory.
+
+    ``m @ legendre_readout(order, r).T`` approximates :math:`u(t - r\\theta)`,
+    using the shifted Legendre polynomials :math:`\\tilde{P}_i(r) = P_i(2r - 1)`
+    of `scipy.special.eval_sh_legendre`.
+
+    Parameters
+    ----------
+    order : int
+        Order of the memory.
+    r : float or array_like
+        Relative delay(s) in :math:`[0, 1]` (0 is now, 1 is ``theta`` ago).
+
+    Returns
+    -------
+    ndarray
+        Shape ``(order,)`` for scalar ``r``; ``(len(r), order)`` otherwise.
+
+    Examples
+    --------
+    >>> legendre_readout(3, 1.0)  # the oldest point of the window
+    array([1., 1., 1.])
+    >>> legendre_readout(3, [0.0, 0.5])
+    array([[ 1. , -1. ,  1. ],
+           [ 1. ,  0. , -0.5]])
+    """
+    order = check_param(IntParam("order", low=1), order)
+    r = np.asarray(r, dtype=float)
+    if r.ndim > 1:
+        raise ValidationError(f"must be a scalar or 1-D (got shape {r.shape})", "r")
+    if not np.all(np.isfinite(r)) or np.any((r < 0) | (r > 1)):
+        raise ValidationError("must lie in [0, 1]", "r")
+    return eval_sh_legendre(np.arange(order), r[..., None])
+
+
+class LegendreDelay(LinearSystem):
+    """The SISO Legendre delay: a rational approximation of :math:`e^{-\\theta s}`.
+
+    It is the Legendre memory read out at ``r = 1``
+    (:math:`C = \\tilde{P}(1) = (1, \\ldots, 1)`, :math:`D = 0`): a
+    Padé-like approximant of the pure delay whose error shrinks quickly with
+    ``order`` for frequencies below about ``order / (2 theta)``.
+
+    Parameters
+    ----------
+    theta : float
+        Delay, in seconds. Must be positive.
+    order : int
+        Order of the approximation (number of state variables).
+    **kwargs
+        Passed to `.LinearSystem` (e.g. ``method``).
+
+    Attributes
+    ----------
+    theta : float
+        Delay, in seconds.
+    order : int
+        Order of the approximation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> delay = LegendreDelay(theta=0.1, order=6)
+    >>> y = delay.filt(np.ones(1000), dt=0.001)
+    >>> round(float(y[50]), 3), round(float(y[999]), 3)  # before and after 0.1 s
+    (-0.0, 1.0)
+    """
+
+    theta = NumberParam("theta", low=0, low_open=True, readonly=True)
+    order = IntParam("order", low=1, readonly=True)
+
+    def __init__(self, theta, order, **kwargs):
+        A, B = legendre_memory(order, theta)
+        super().__init__((A, B, np.ones((1, order)), np.zeros((1, 1))), **kwargs)
+        self.theta = theta
+        self.order = order

@@ -1,0 +1,233 @@
+"""The Legendre Memory Unit cell as a Nengo network."""
+
+import nengo
+import numpy as np
+from nengo.exceptions import ValidationError
+from nengo.neurons import NeuronTypeParam
+from nengo.params import BoolParam, IntParam, NumberParam
+
+from nengo_lmu.networks.memory import LegendreMemory
+
+
+def glorot_normal(fan_in, fan_out):
+    """Glorot (Xavier) normal initialisation, std ``sqrt(2 / (fan_in + fan_out))``."""
+    return nengo.dists.Gaussian(0.0, np.sqrt(2.0 / (fan_in + fan_out)))
+
+
+class LMU(nengo.Network):
+    """A Legendre Memory Unit cell [1]_ as a Nengo network.
+
+    With input :math:`x_t`, memory :math:`m_t` and hidden state :math:`h_t`:
+
+    .. math::
+
+        u_t &= e_x^T x_t + e_h^T h_{t-1} + e_m^T m_{t-1} \\\\
+        m_t &= \\bar{A} m_{t-1} + \\bar{B} u_t \\\\
+        h_t &= f(W_x x_t + W_h h_{t-1} + W_m m_t + b)
+
+    The optional terms are switched on by the flags, which have keras-lmu's
+    names and meanings. The hidden layer is an ensemble of ``units`` neurons
+    (:math:`f` is their nonlinearity, gain 1, bias :math:`b = 0` initially),
+    driven neuron-to-neuron so that every weight above is a plain connection
+    transform (trainable in NengoDL). Recurrent terms use ``synapse=0``, Nengo's
+    one-step delay. The output is :math:`h_t`, so LMUs stack by connecting one's
+    ``output`` to the next one's ``input``.
+
+    Parameters
+    ----------
+    units : int
+        Number of hidden neurons.
+    order : int
+        Order of each Legendre memory.
+    theta : float
+        Memory window, in seconds of simulated time (``dt=1`` makes it steps).
+    input_d : int, optional
+        Dimensionality of the input :math:`x`.
+    memory_d : int, optional
+        Number of memory channels (dimensionality of :math:`u`).
+    hidden_neuron_type : nengo.neurons.NeuronType or None, optional
+        Nonlinearity :math:`f`; default ``nengo.Tanh(tau_ref=1)``, i.e.
+        :math:`\\tanh`. None removes the hidden layer: the output is then the
+        memory :math:`m_t` (``memory_d * order`` values).
+    hidden_to_memory : bool, optional
+        Include :math:`e_h^T h_{t-1}` in :math:`u_t`.
+    memory_to_memory : bool, optional
+        Include :math:`e_m^T m_{t-1}` in :math:`u_t`.
+    input_to_hidden : bool, optional
+        Include :math:`W_x x_t` in the hidden input.
+    hidden_to_hidden : bool, optional
+        Include :math:`W_h h_{t-1}` in the hidden input.
+    input_encoders_init, hidden_encoders_init, memory_encoders_init : \
+            array_like or nengo.dists.Distribution, optional
+        Initial :math:`e_x` (default 1), :math:`e_h`, :math:`e_m` (default 0),
+        as transforms of shape ``(memory_d, size_of_source)``.
+    input_kernel_init, hidden_kernel_init, memory_kernel_init : \
+            array_like or nengo.dists.Distribution, optional
+        Initial :math:`W_x`, :math:`W_h` (default 0) and :math:`W_m` (default
+        Glorot normal), shape ``(units, size_of_source)``.
+    method : {"zoh", "euler", "bilinear"}, optional
+        Discretisation of the memory.
+    **kwargs
+        Passed to `nengo.Network`.
+
+    Attributes
+    ----------
+    input : nengo.Node
+        The input :math:`x` (``input_d``).
+    output : nengo.Node
+        :math:`h_t` (``units``), or :math:`m_t` without a hidden layer.
+    memory : LegendreMemory
+        The memory; ``memory.input`` is :math:`u`.
+    hidden : nengo.Ensemble or None
+        The hidden neurons.
+    input_encoders, hidden_encoders, memory_encoders : nengo.Connection or None
+        The connections into :math:`u` (None when switched off).
+    input_kernel, hidden_kernel, memory_kernel : nengo.Connection or None
+        The connections into the hidden neurons (None when switched off).
+
+    References
+    ----------
+    .. [1] Voelker, A. R., Kajić, I., and Eliasmith, C. (2019). Legendre Memory
+       Units: Continuous-time representation in recurrent neural networks.
+       NeurIPS 32.
+
+    Examples
+    --------
+    >>> import nengo
+    >>> with nengo.Network(seed=0) as net:
+    ...     stim = nengo.Node(np.sin)
+    ...     lmu = LMU(units=10, order=4, theta=1.0)
+    ...     nengo.Connection(stim, lmu.input, synapse=None)
+    ...     probe = nengo.Probe(lmu.output)
+    >>> with nengo.Simulator(net, progress_bar=False) as sim:
+    ...     sim.run(0.1)
+    >>> sim.data[probe].shape
+    (100, 10)
+    """
+
+    units = IntParam("units", low=1)
+    order = IntParam("order", low=1)
+    theta = NumberParam("theta", low=0, low_open=True)
+    input_d = IntParam("input_d", low=1)
+    memory_d = IntParam("memory_d", low=1)
+    hidden_neuron_type = NeuronTypeParam("hidden_neuron_type", optional=True)
+    hidden_to_memory = BoolParam("hidden_to_memory")
+    memory_to_memory = BoolParam("memory_to_memory")
+    input_to_hidden = BoolParam("input_to_hidden")
+    hidden_to_hidden = BoolParam("hidden_to_hidden")
+
+    def __init__(
+        self,
+        units,
+        order,
+        theta,
+        input_d=1,
+        memory_d=1,
+        hidden_neuron_type=nengo.Tanh(tau_ref=1.0),
+        hidden_to_memory=False,
+        memory_to_memory=False,
+        input_to_hidden=False,
+        hidden_to_hidden=False,
+        input_encoders_init=1.0,
+        hidden_encoders_init=0.0,
+        memory_encoders_init=0.0,
+        input_kernel_init=0.0,
+        hidden_kernel_init=0.0,
+        memory_kernel_init=None,
+        method="zoh",
+        **kwargs,
+    ):
+        kwargs.setdefault("label", "LMU")
+        super().__init__(**kwargs)
+        self.units = units
+        self.order = order
+        self.theta = theta
+        self.input_d = input_d
+        self.memory_d = memory_d
+        self.hidden_neuron_type = hidden_neuron_type
+        self.hidden_to_memory = hidden_to_memory
+        self.memory_to_memory = memory_to_memory
+        self.input_to_hidden = input_to_hidden
+        self.hidden_to_hidden = hidden_to_hidden
+        if hidden_neuron_type is None:
+            for flag in ("hidden_to_memory", "input_to_hidden", "hidden_to_hidden"):
+                if getattr(self, flag):
+                    raise ValidationError(
+                        "needs a hidden layer, but hidden_neuron_type is None",
+                        attr=flag,
+                        obj=self,
+                    )
+
+        mem_size = memory_d * order
+        with self:
+            self.input = nengo.Node(size_in=input_d, label="input")
+            self.memory = LegendreMemory(
+                order, theta, memory_d=memory_d, method=method, label="memory"
+            )
+            u = self.memory.input
+            self.input_encoders = _full_connection(
+                self.input, u, input_encoders_init, synapse=None
+            )
+            self.memory_encoders = (
+                _full_connection(
+                    self.memory.output, u, memory_encoders_init, synapse=0
+                )
+                if memory_to_memory
+                else None
+            )
+
+            if hidden_neuron_type is None:
+                self.hidden = None
+                self.hidden_encoders = None
+                self.input_kernel = self.hidden_kernel = self.memory_kernel = None
+                self.output = nengo.Node(size_in=mem_size, label="output")
+                nengo.Connection(self.memory.output, self.output, synapse=None)
+                return
+
+            self.hidden = nengo.Ensemble(
+                units,
+                1,
+                neuron_type=hidden_neuron_type,
+                gain=np.ones(units),
+                bias=np.zeros(units),
+                label="hidden",
+            )
+            h = self.hidden.neurons
+            self.hidden_encoders = (
+                _full_connection(h, u, hidden_encoders_init, synapse=0)
+                if hidden_to_memory
+                else None
+            )
+            self.memory_kernel = _full_connection(
+                self.memory.output,
+                h,
+                glorot_normal(mem_size, units)
+                if memory_kernel_init is None
+                else memory_kernel_init,
+                synapse=None,
+            )
+            self.input_kernel = (
+                _full_connection(self.input, h, input_kernel_init, synapse=None)
+                if input_to_hidden
+                else None
+            )
+            self.hidden_kernel = (
+                _full_connection(h, h, hidden_kernel_init, synapse=0)
+                if hidden_to_hidden
+                else None
+            )
+            self.output = nengo.Node(size_in=units, label="output")
+            nengo.Connection(h, self.output, synapse=None)
+
+
+def _full_connection(pre, post, init, synapse):
+    """A dense connection whose ``(post, pre)`` transform starts at ``init``.
+
+    ``init`` may be a scalar (filled in), an array or a Distribution.
+    """
+    shape = (post.size_in, pre.size_out)
+    if np.ndim(init) == 0 and not isinstance(init, nengo.dists.Distribution):
+        init = np.full(shape, float(init))
+    return nengo.Connection(
+        pre, post, transform=nengo.transforms.Dense(shape, init=init), synapse=synapse
+    )

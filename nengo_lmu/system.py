@@ -1,0 +1,386 @@
+"""State-space linear time-invariant systems as Nengo synapses and processes."""
+
+import warnings
+
+import numpy as np
+import scipy.signal
+from nengo.exceptions import ValidationError
+from nengo.params import BoolParam, EnumParam, NdarrayParam
+from nengo.synapses import LinearFilter, Synapse
+
+DISCRETIZATION_METHODS = ("zoh", "euler", "bilinear")
+
+
+class UnstableSystemWarning(UserWarning):
+    """A `.LinearSystem` has a pole outside the stable region."""
+
+
+class LinearSystem(Synapse):
+    """A multiple-input, multiple-output LTI system in state-space form.
+
+    Analog systems are :math:`\\dot{x} = A x + B u,\\ y = C x + D u`; digital
+    ones (``analog=False``) apply their matrices once per time-step. Either
+    way, a simulation step is
+
+    .. math::
+
+        x_t = \\bar{A} x_{t-1} + \\bar{B} u_t, \\qquad y_t = C x_t + D u_t,
+
+    so the current input enters the state immediately (as in keras-lmu and
+    in `nengo.LinearFilter` without passthrough). An analog system is
+    discretised with the simulator's ``dt`` at build time; ``method`` picks
+    :math:`\\bar{A}, \\bar{B}` as `scipy.signal.cont2discrete` does, treating
+    :math:`u_t` as held over :math:`(t - dt, t]`:
+
+    * ``"zoh"``: exact for such held input;
+    * ``"euler"``: :math:`\\bar{A} = I + dt A,\\ \\bar{B} = dt B`;
+    * ``"bilinear"``: the trapezoidal rule, :math:`\\bar{A} = (I - \\frac{dt}{2}
+      A)^{-1} (I + \\frac{dt}{2} A),\\ \\bar{B} = (I - \\frac{dt}{2} A)^{-1} dt B`.
+
+    :math:`C` and :math:`D` are left unchanged.
+
+    The system is a `nengo.synapses.Synapse`, so it works as the synapse of a
+    `nengo.Connection` (whose input and output sizes agree) and as the
+    process of a `nengo.Node`. It is applied to ``c`` independent channels
+    when the signal has ``c * input_d`` inputs and ``c * output_d`` outputs,
+    channel-major (channel ``i`` occupies ``[i * input_d:(i + 1) * input_d]``
+    of the input). A SISO system on a ``d``-dimensional connection thus
+    filters each dimension independently, like `nengo.Lowpass`.
+
+    Parameters
+    ----------
+    sys : tuple or LinearSystem or nengo.LinearFilter
+        ``(A, B, C, D)`` state-space matrices; a ``(num, den)`` transfer
+        function (SISO, causal); or a system to copy (its ``analog`` wins).
+        1-D ``B`` and ``C`` are read as a column and a row; a scalar ``D``
+        of zero stands for the zero matrix.
+    analog : bool
+        Whether ``sys`` is continuous-time (True) or digital (False).
+    method : {"zoh", "euler", "bilinear"}
+        How an analog system is discretised.
+    **kwargs
+        Passed to `nengo.synapses.Synapse` (``default_dt``, ``seed``).
+
+    Attributes
+    ----------
+    A, B, C, D : ndarray
+        The state-space matrices, shapes ``(n, n), (n, k), (p, n), (p, k)``.
+    analog : bool
+        Whether the system is continuous-time.
+    method : str
+        Discretisation method.
+
+    Examples
+    --------
+    A first-order system equal to ``nengo.Lowpass(0.1)``:
+
+    >>> sys = LinearSystem(([[-10.0]], [[10.0]], [[1.0]], [[0.0]]))
+    >>> sys.state_d, sys.input_d, sys.output_d
+    (1, 1, 1)
+    """
+
+    A = NdarrayParam("A", shape=("*", "*"), readonly=True)
+    B = NdarrayParam("B", shape=("*", "*"), readonly=True)
+    C = NdarrayParam("C", shape=("*", "*"), readonly=True)
+    D = NdarrayParam("D", shape=("*", "*"), readonly=True)
+    analog = BoolParam("analog", readonly=True)
+    method = EnumParam("method", values=DISCRETIZATION_METHODS, readonly=True)
+
+    def __init__(self, sys, analog=True, method="zoh", **kwargs):
+        if isinstance(sys, LinearSystem):
+            analog = sys.analog
+            sys = sys.ss
+        elif isinstance(sys, LinearFilter):
+            analog = sys.analog
+            sys = (sys.num, sys.den)
+        A, B, C, D = _as_ss(sys)
+        n, k, p = A.shape[0], B.shape[1], C.shape[0]
+        super().__init__(default_size_in=k, default_size_out=p, **kwargs)
+        self.A, self.B, self.C, self.D = A, B, C, D
+        self.analog = analog
+        self.method = method
+        self._warn_if_unstable()
+
+    @property
+    def sys(self):
+        """The matrices ``(A, B, C, D)`` (as passed to the constructor)."""
+        return self.ss
+
+    @property
+    def ss(self):
+        """The state-space matrices ``(A, B, C, D)``."""
+        return self.A, self.B, self.C, self.D
+
+    @property
+    def state_d(self):
+        """Number of state variables ``n``."""
+        return self.A.shape[0]
+
+    @property
+    def input_d(self):
+        """Number of inputs ``k``."""
+        return self.B.shape[1]
+
+    @property
+    def output_d(self):
+        """Number of outputs ``p``."""
+        return self.C.shape[0]
+
+    @property
+    def poles(self):
+        """Eigenvalues of ``A``."""
+        return np.linalg.eigvals(self.A) if self.state_d else np.zeros(0)
+
+    def is_stable(self):
+        """Whether every pole is strictly stable.
+
+        Analog: :math:`\\mathrm{Re}(\\lambda) < 0`; digital: :math:`|\\lambda| < 1`.
+        """
+        return bool(np.all(self._pole_margin() < 0))
+
+    def _pole_margin(self):
+        """Signed distance of each pole beyond the stability boundary."""
+        return self.poles.real if self.analog else np.abs(self.poles) - 1
+
+    def _warn_if_unstable(self):
+        if self.state_d == 0:
+            return
+        scale = 1.0 if not self.analog else max(1.0, np.abs(self.A).max())
+        margin = self._pole_margin()
+        if np.any(margin > 1e-10 * scale):
+            kind = "Re(pole) > 0" if self.analog else "|pole| > 1"
+            warnings.warn(
+                f"{type(self).__name__} is unstable ({kind} for poles "
+                f"{self.poles[margin > 1e-10 * scale]}); its state will grow "
+                "without bound",
+                UnstableSystemWarning,
+            )
+
+    def discretize(self, dt, method=None):
+        """The digital system that steps this one by ``dt``.
+
+        Parameters
+        ----------
+        dt : float
+            Time-step, in seconds.
+        method : {"zoh", "euler", "bilinear"}, optional
+            Defaults to ``self.method``.
+
+        Returns
+        -------
+        LinearSystem
+            ``(A_bar, B_bar, C, D)`` with ``analog=False``; ``self`` if the
+            system is already digital.
+        """
+        if not self.analog:
+            return self
+        method = self.method if method is None else method
+        if method not in DISCRETIZATION_METHODS:
+            raise ValidationError(
+                f"must be one of {DISCRETIZATION_METHODS} (got {method!r})",
+                attr="method",
+                obj=self,
+            )
+        if not (np.isfinite(dt) and dt > 0):
+            raise ValidationError(f"must be positive (got {dt})", attr="dt", obj=self)
+        A, B, C, D = self.ss
+        if self.state_d > 0:
+            Ad, Bd, _, _, _ = scipy.signal.cont2discrete(
+                (A, B, C, D), dt, method=method
+            )
+        else:
+            Ad, Bd = A, B
+        return LinearSystem((Ad, Bd, C, D), analog=False)
+
+    def _check_shapes(self, shape_in, shape_out):
+        """Number of channels the system is applied to for these signal shapes."""
+        (size_in,) = shape_in if len(shape_in) == 1 else (None,)
+        (size_out,) = shape_out if len(shape_out) == 1 else (None,)
+        k, p = self.input_d, self.output_d
+        if (
+            size_in is None
+            or size_out is None
+            or size_in % k
+            or size_out % p
+            or size_in // k != size_out // p
+            or size_in == 0
+        ):
+            raise ValidationError(
+                f"{type(self).__name__} with {k} input(s) and {p} output(s) "
+                f"cannot map shape {shape_in} to shape {shape_out}: it is applied "
+                f"to c channels, with c*{k} inputs and c*{p} outputs",
+                attr="shape",
+                obj=self,
+            )
+        return size_in // k
+
+    def make_state(self, shape_in, shape_out, dt, dtype=None, y0=0):
+        """The state ``X``, shape ``(state_d, channels)``, initially zero."""
+        if np.any(np.asarray(y0) != 0):
+            raise ValidationError(
+                "only a zero initial output is supported", attr="y0", obj=self
+            )
+        dtype = np.dtype(np.float64 if dtype is None else dtype)
+        if dtype.kind != "f":
+            raise ValidationError(
+                f"only float data types are supported (got {dtype})",
+                attr="dtype",
+                obj=self,
+            )
+        channels = self._check_shapes(shape_in, shape_out)
+        return {"X": np.zeros((self.state_d, channels), dtype=dtype)}
+
+    def make_step(self, shape_in, shape_out, dt, rng, state):
+        """Step function ``y_t = step(t, u_t)`` of the discretised system."""
+        channels = self._check_shapes(shape_in, shape_out)
+        X = state["X"]
+        Ad, Bd, C, D = (
+            np.asarray(M, dtype=X.dtype) for M in self.discretize(dt).ss
+        )
+        k, p = self.input_d, self.output_d
+
+        if channels == 1:
+
+            def step_linearsystem(t, u):
+                X[:, 0] = Ad @ X[:, 0] + Bd @ u
+                return C @ X[:, 0] + D @ u
+
+        else:
+
+            def step_linearsystem(t, u):
+                U = u.reshape(channels, k).T
+                X[...] = Ad @ X + Bd @ U
+                return (C @ X + D @ U).T.reshape(channels * p)
+
+        return step_linearsystem
+
+    def filt(self, x, dt=None, axis=0, y0=0, copy=True, filtfilt=False):
+        """Filter ``x`` offline with this system (same steps as in a simulation).
+
+        Parameters
+        ----------
+        x : array_like
+            The signal; time runs along ``axis``. Each sample holds
+            ``c * input_d`` values (any shape for a SISO system).
+        dt : float, optional
+            Time-step; ``default_dt`` if None.
+        axis : int, optional
+            The time axis.
+        y0 : 0
+            Only a zero initial output is supported.
+        copy : bool, optional
+            Unused; the result is always a new array.
+        filtfilt : bool, optional
+            Filter forward then backward (square systems only).
+
+        Returns
+        -------
+        ndarray
+            The output, with ``c * output_d`` values per sample.
+        """
+        dt = self.default_dt if dt is None else dt
+        x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, 0)
+        sample_shape = x.shape[1:]
+        siso = self.input_d == self.output_d == 1
+        if not siso and len(sample_shape) != 1:
+            raise ValidationError(
+                f"each sample must be 1-D for a system with {self.input_d} input(s) "
+                f"and {self.output_d} output(s) (got shape {sample_shape})",
+                attr="x",
+                obj=self,
+            )
+        if filtfilt and self.input_d != self.output_d:
+            raise ValidationError(
+                "filtfilt needs as many outputs as inputs", attr="filtfilt", obj=self
+            )
+        u = x.reshape(len(x), -1)
+        channels = u.shape[1] // self.input_d
+        shape_in, shape_out = (u.shape[1],), (channels * self.output_d,)
+        y = self._run(u, shape_in, shape_out, dt, y0)
+        if filtfilt:
+            y = self._run(y[::-1], shape_out, shape_out, dt, y0)[::-1]
+        out_shape = sample_shape if siso else shape_out
+        return np.moveaxis(y.reshape((len(x),) + out_shape), 0, axis)
+
+    def _run(self, u, shape_in, shape_out, dt, y0):
+        state = self.make_state(shape_in, shape_out, dt, dtype=u.dtype, y0=y0)
+        step = self.make_step(shape_in, shape_out, dt, rng=None, state=state)
+        return np.array([step(i * dt, ui) for i, ui in enumerate(u)]).reshape(
+            len(u), shape_out[0]
+        )
+
+    def impulse(self, n, dt=None):
+        """Response to a unit impulse over ``n`` steps.
+
+        The impulse is ``1 / dt`` on the first step for an analog system (unit
+        area, so the result approximates the continuous impulse response) and
+        1 for a digital one.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(n,)`` for a SISO system, else ``(n, output_d, input_d)``.
+        """
+        dt = self.default_dt if dt is None else dt
+        k = self.input_d
+        u = np.zeros((n, k * k))
+        u[0] = np.eye(k).ravel() / (dt if self.analog else 1.0)
+        y = self.filt(u, dt=dt).reshape(n, k, self.output_d).transpose(0, 2, 1)
+        return y[:, 0, 0] if k == self.output_d == 1 else y
+
+
+def _as_ss(sys):
+    """Validated ``(A, B, C, D)`` float arrays from a state-space or tf tuple."""
+    try:
+        n_parts = len(sys)
+    except TypeError:
+        n_parts = None
+    if n_parts == 2:
+        num, den = (np.atleast_1d(np.asarray(v, dtype=float)) for v in sys)
+        num, den = np.trim_zeros(num, "f"), np.trim_zeros(den, "f")
+        if len(den) == 0:
+            raise ValidationError("denominator must not be zero", attr="sys")
+        if len(num) > len(den):
+            raise ValidationError(
+                f"transfer function is non-causal (numerator degree {len(num) - 1} "
+                f"> denominator degree {len(den) - 1})",
+                attr="sys",
+            )
+        sys = scipy.signal.tf2ss(num if len(num) else [0.0], den)
+    elif n_parts != 4:
+        raise ValidationError(
+            "must be (A, B, C, D), (num, den), a LinearSystem or a LinearFilter "
+            f"(got {type(sys).__name__})",
+            attr="sys",
+        )
+
+    try:
+        A, B, C, D = (np.asarray(M, dtype=float) for M in sys)
+    except (TypeError, ValueError) as e:
+        raise ValidationError(f"matrices must be numeric arrays ({e})", "sys") from e
+    A = A.reshape(0, 0) if A.size == 0 else np.atleast_2d(A)
+    n = A.shape[0]
+    B = B.reshape(n, -1) if B.ndim < 2 else B
+    C = C.reshape(-1, n) if C.ndim < 2 and n > 0 else np.atleast_2d(C)
+    p, k = C.shape[0], B.shape[1] if B.ndim == 2 else 0
+    if D.size == 1 and D.item() == 0:
+        D = np.zeros((p, k))
+    D = np.atleast_2d(D)
+
+    for name, M, shape in (
+        ("A", A, (n, n)),
+        ("B", B, (n, k)),
+        ("C", C, (p, n)),
+        ("D", D, (p, k)),
+    ):
+        if M.shape != shape:
+            raise ValidationError(
+                f"{name} has shape {M.shape}, but A {A.shape}, B {B.shape} and "
+                f"C {C.shape} need it to be {shape}",
+                attr=name,
+            )
+        if not np.all(np.isfinite(M)):
+            raise ValidationError(f"{name} must be finite", attr=name)
+    if k == 0 or p == 0:
+        raise ValidationError("the system needs at least one input and output", "sys")
+    return A, B, C, D
