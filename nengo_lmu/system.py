@@ -282,6 +282,8 @@ class LinearSystem(Synapse):
         x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, 0)
         sample_shape = x.shape[1:]
         siso = self.input_d == self.output_d == 1
+        if self.input_d == 1 and sample_shape == ():
+            sample_shape = (1,)  # a scalar signal is one channel
         if not siso and len(sample_shape) != 1:
             raise ValidationError(
                 f"each sample must be 1-D for a system with {self.input_d} input(s) "
@@ -296,18 +298,16 @@ class LinearSystem(Synapse):
         u = x.reshape(len(x), -1)
         channels = u.shape[1] // self.input_d
         shape_in, shape_out = (u.shape[1],), (channels * self.output_d,)
-        y = self._run(u, shape_in, shape_out, dt, y0)
-        if filtfilt:
-            y = self._run(y[::-1], shape_out, shape_out, dt, y0)[::-1]
-        out_shape = sample_shape if siso else shape_out
-        return np.moveaxis(y.reshape((len(x),) + out_shape), 0, axis)
-
-    def _run(self, u, shape_in, shape_out, dt, y0):
         state = self.make_state(shape_in, shape_out, dt, dtype=u.dtype, y0=y0)
         step = self.make_step(shape_in, shape_out, dt, rng=None, state=state)
-        return np.array([step(i * dt, ui) for i, ui in enumerate(u)]).reshape(
+        y = np.array([step(i * dt, ui) for i, ui in enumerate(u)]).reshape(
             len(u), shape_out[0]
         )
+        if filtfilt:  # backwards, continuing from the final state (as Nengo does)
+            y = np.array([step((len(y) - 1 - i) * dt, yi) for i, yi in enumerate(y[::-1])])
+            y = y[::-1].reshape(len(u), shape_out[0])
+        out_shape = x.shape[1:] if siso else shape_out
+        return np.moveaxis(y.reshape((len(x),) + out_shape), 0, axis)
 
     def impulse(self, n, dt=None):
         """Response to a unit impulse over ``n`` steps.
@@ -337,6 +337,12 @@ def _as_ss(sys):
         n_parts = None
     if n_parts == 2:
         num, den = (np.atleast_1d(np.asarray(v, dtype=float)) for v in sys)
+        if num.ndim > 1 or den.ndim > 1:
+            raise ValidationError(
+                "a (num, den) transfer function takes 1-D coefficient lists "
+                "(MIMO systems need (A, B, C, D))",
+                attr="sys",
+            )
         num, den = np.trim_zeros(num, "f"), np.trim_zeros(den, "f")
         if len(den) == 0:
             raise ValidationError("denominator must not be zero", attr="sys")

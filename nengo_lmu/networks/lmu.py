@@ -97,7 +97,7 @@ class LMU(nengo.Network):
     >>> with nengo.Network(seed=0) as net:
     ...     stim = nengo.Node(np.sin)
     ...     lmu = LMU(units=10, order=4, theta=1.0)
-    ...     nengo.Connection(stim, lmu.input, synapse=None)
+    ...     conn = nengo.Connection(stim, lmu.input, synapse=None)
     ...     probe = nengo.Probe(lmu.output)
     >>> with nengo.Simulator(net, progress_bar=False) as sim:
     ...     sim.run(0.1)

@@ -52,11 +52,11 @@ class LegendreMemory(nengo.Network):
     >>> with nengo.Network() as net:
     ...     stim = nengo.Node(1.0)
     ...     mem = LegendreMemory(order=4, theta=0.1)
-    ...     nengo.Connection(stim, mem.input, synapse=None)
+    ...     conn = nengo.Connection(stim, mem.input, synapse=None)
     ...     probe = nengo.Probe(mem.output)
     >>> with nengo.Simulator(net, progress_bar=False) as sim:
-    ...     sim.run_steps(200)
-    >>> np.round(sim.data[probe][-1], 3)  # a step input held for a whole window
+    ...     sim.run_steps(500)
+    >>> np.round(sim.data[probe][-1], 3) + 0  # a constant fills the window: P_0 only
     array([1., 0., 0., 0.])
     """
 
