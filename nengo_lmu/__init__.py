@@ -8,3 +8,10 @@ from nengo_lmu.legendre import LegendreDelay, legendre_memory, legendre_readout
 from nengo_lmu.networks import LMU, LegendreMemory
 from nengo_lmu.system import LinearSystem, UnstableSystemWarning
 from nengo_lmu.version import version as __version__
+
+try:
+    import nengo_dl  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+else:
+    import nengo_lmu.dl  # noqa: F401  (gives LinearSystem a NengoDL builder)
