@@ -1,0 +1,216 @@
+"""Training speed of a psMNIST-shaped LMU: nengo_lmu in NengoDL against its peers.
+
+Time per training step (one minibatch of 784-step sequences, order 256,
+212 hidden units, memory_d 1, Adam, sparse cross-entropy) of
+
+1. ``nengo_lmu``: `nengo_lmu.LMU` in `nengo_dl.Simulator`;
+2. ``nengo_dl_example``: the network of
+   ``nengo_dl.benchmarks.lmu(784, 1, native_nengo=True)``, NengoDL's LMU
+   example built from Nengo objects;
+3. ``keras_lmu``: keras-lmu's ``RNN(LMUCell)``, if keras-lmu is installed
+   (a benchmark-only peer: ``pip install --no-deps keras-lmu==0.7.0``).
+
+nengo_lmu is timed with the noop planner, which we recommend for LMUs
+(``nengo_dl.configure_settings(planner=nengo_dl.graph_optimizer.noop_planner)``),
+and with NengoDL's default tree planner, which groups the LMU's operators
+into a much slower schedule; NengoDL's example runs with its own settings.
+
+Two cell configurations: ``paper`` is keras-lmu's psMNIST example
+(input_to_hidden, a SimpleRNN-like hidden layer with hidden->hidden weights
+and bias); ``full`` switches every connection on, as NengoDL's example does.
+The models are timed round-robin (each round times every model once) so that
+machine load affects them alike; the median over rounds is reported, and ratios
+against keras-lmu measured in the same run.
+
+Usage::
+
+    python benchmarks/train_speed.py [--batch 32 100] [--rounds 3] [--steps 4]
+
+Writes ``benchmarks/results/train_speed.json``.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import nengo  # noqa: E402
+import nengo_dl  # noqa: E402
+import nengo_dl.benchmarks  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import nengo_lmu  # noqa: E402
+
+STEPS, ORDER, UNITS, CLASSES = 784, 256, 212, 10
+RESULTS = pathlib.Path(__file__).parent / "results" / "train_speed.json"
+
+CONFIGS = {
+    "paper": dict(input_to_hidden=True, hidden_to_hidden=True),
+    "full": dict(
+        hidden_to_memory=True,
+        memory_to_memory=True,
+        input_to_hidden=True,
+        hidden_to_hidden=True,
+    ),
+}
+
+
+def compile_args():
+    return dict(
+        optimizer=tf.optimizers.Adam(1e-3),
+        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+
+
+class NengoDLModel:
+    """A NengoDL simulator around a psMNIST-shaped network, timed by fit()."""
+
+    def __init__(self, net, batch):
+        self.sim = nengo_dl.Simulator(net, minibatch_size=batch, progress_bar=False)
+        self.sim.compile(**compile_args())
+        self.batch = batch
+
+    def fit(self, x, y):
+        self.sim.fit(x, y[:, None, None], epochs=1, verbose=0)
+
+    def close(self):
+        self.sim.close()
+
+
+def nengo_lmu_net(config, planner=None):
+    with nengo.Network(seed=0) as net:
+        nengo_dl.configure_settings(trainable=None, stateful=False, keep_history=False)
+        if planner is not None:
+            nengo_dl.configure_settings(planner=planner)
+        inp = nengo.Node(np.zeros(1))
+        lmu = nengo_lmu.LMU(UNITS, ORDER, theta=STEPS, **CONFIGS[config])
+        nengo.Connection(inp, lmu.input, synapse=None)
+        out = nengo.Node(size_in=CLASSES)
+        nengo.Connection(lmu.output, out, transform=nengo_dl.dists.Glorot(), synapse=None)
+        nengo.Probe(out)
+    return net
+
+
+class KerasLMUModel:
+    def __init__(self, config, batch):
+        import keras_lmu  # pylint: disable=import-outside-toplevel
+
+        flags = CONFIGS[config]
+        cell = keras_lmu.LMUCell(
+            memory_d=1,
+            order=ORDER,
+            theta=STEPS,
+            hidden_cell=tf.keras.layers.SimpleRNNCell(UNITS),
+            hidden_to_memory=flags.get("hidden_to_memory", False),
+            memory_to_memory=flags.get("memory_to_memory", False),
+            input_to_hidden=flags.get("input_to_hidden", False),
+        )
+        self.model = tf.keras.Sequential(
+            [
+                tf.keras.layers.Input((STEPS, 1), batch_size=batch),
+                tf.keras.layers.RNN(cell),
+                tf.keras.layers.Dense(CLASSES),
+            ]
+        )
+        self.model.compile(**compile_args())
+        self.batch = batch
+
+    def fit(self, x, y):
+        self.model.fit(x, y, batch_size=self.batch, epochs=1, verbose=0)
+
+    def close(self):
+        pass
+
+
+def make_models(batch):
+    models = {}
+    for config in CONFIGS:
+        models[f"nengo_lmu[{config}]"] = NengoDLModel(
+            nengo_lmu_net(config, planner=nengo_dl.graph_optimizer.noop_planner), batch
+        )
+        models[f"nengo_lmu[{config}],tree_planner"] = NengoDLModel(
+            nengo_lmu_net(config), batch
+        )
+    models["nengo_dl_example[full]"] = NengoDLModel(
+        nengo_dl.benchmarks.lmu(STEPS, 1, native_nengo=True), batch
+    )
+    try:
+        import keras_lmu  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        print("keras-lmu is not installed: skipping the keras-lmu peer")
+    else:
+        for config in CONFIGS:
+            models[f"keras_lmu[{config}]"] = KerasLMUModel(config, batch)
+    return models
+
+
+def time_models(batch, rounds, steps, rng):
+    x = rng.uniform(0, 1, size=(batch * steps, STEPS, 1)).astype(np.float32)
+    y = rng.randint(CLASSES, size=batch * steps)
+    models = make_models(batch)
+    for model in models.values():  # warm-up: graph building and compilation
+        model.fit(x[:batch], y[:batch])
+    times = {name: [] for name in models}
+    for r in range(rounds):
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.fit(x, y)
+            times[name].append((time.perf_counter() - start) / steps)
+        print(f"  batch {batch}, round {r + 1}/{rounds} done")
+    for model in models.values():
+        model.close()
+    return {name: float(np.median(t)) for name, t in times.items()}, times
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch", type=int, nargs="+", default=[32, 100])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=4, help="training steps per timing")
+    args = parser.parse_args()
+
+    rng = np.random.RandomState(0)
+    results = {
+        "machine": f"{platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, TensorFlow {tf.__version__}, CPU",
+        "rounds": args.rounds,
+        "steps_per_timing": args.steps,
+        "batches": {},
+    }
+    for batch in args.batch:
+        median, all_times = time_models(batch, args.rounds, args.steps, rng)
+        entry = {"seconds_per_step": median, "all_seconds_per_step": all_times}
+        for config in CONFIGS:
+            peer = median.get(f"keras_lmu[{config}]")
+            if peer:
+                entry[f"nengo_lmu_over_keras_lmu[{config}]"] = (
+                    median[f"nengo_lmu[{config}]"] / peer
+                )
+        entry["nengo_dl_example_over_nengo_lmu[full]"] = (
+            median["nengo_dl_example[full]"] / median["nengo_lmu[full]"]
+        )
+        if "keras_lmu[full]" in median:
+            entry["nengo_dl_example_over_keras_lmu[full]"] = (
+                median["nengo_dl_example[full]"] / median["keras_lmu[full]"]
+            )
+        results["batches"][str(batch)] = entry
+
+        print(f"\nbatch {batch}: median seconds per training step")
+        for name, t in median.items():
+            print(f"  {name:38s} {t:7.3f}")
+        for key, value in entry.items():
+            if "_over_" in key:
+                print(f"  {key:44s} {value:5.2f}x")
+
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
