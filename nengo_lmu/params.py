@@ -1,5 +1,7 @@
 """Validation helpers built on Nengo's parameter descriptors."""
 
+from nengo.params import Parameter
+
 
 def check_param(param, value, obj=None):
     """Validate ``value`` with a Nengo `~nengo.params.Parameter` and return it.
@@ -15,3 +17,20 @@ def check_param(param, value, obj=None):
     3
     """
     return param.coerce(obj, value)
+
+
+class ParamsInState:
+    """Mixin for a `nengo.Network` subclass with `~nengo.params.Parameter` attributes.
+
+    Parameter values live in the descriptors, not in the instance's
+    ``__dict__``; ``nengo.Network.__getstate__`` adds back only ``label`` and
+    ``seed``. This adds the subclass's own parameters, so that ``net.copy()``
+    and pickling keep them (and validate them again on the way in).
+    """
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        for name in dir(type(self)):
+            if isinstance(getattr(type(self), name, None), Parameter):
+                state[name] = getattr(self, name)
+        return state

@@ -351,3 +351,24 @@ def test_memory_bad_arguments(kwargs, attr):
     with pytest.raises(ValidationError) as exc:
         LegendreMemory(**args)
     assert exc.value.attr == attr
+
+
+def test_lmu_copy_and_pickle_keep_parameters():
+    import pickle
+
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(np.sin)
+        lmu = LMU(6, 4, 0.05, input_d=1, input_to_hidden=True, hidden_to_hidden=True)
+        nengo.Connection(stim, lmu.input, synapse=None)
+        p = nengo.Probe(lmu.output)
+    for clone in (net.copy(), pickle.loads(pickle.dumps(net))):
+        (clmu,) = clone.networks
+        assert (clmu.units, clmu.order, clmu.theta) == (6, 4, 0.05)
+        assert clmu.input_to_hidden and clmu.hidden_to_hidden and not clmu.hidden_to_memory
+        assert clmu.memory_kernel in clmu.all_connections  # references follow
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        sim.run_steps(20)
+    clone = net.copy()
+    with nengo.Simulator(clone, progress_bar=False) as sim2:
+        sim2.run_steps(20)
+    assert np.allclose(sim.data[p], sim2.data[clone.probes[0]])

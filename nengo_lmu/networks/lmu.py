@@ -7,6 +7,7 @@ from nengo.neurons import NeuronTypeParam
 from nengo.params import BoolParam, IntParam, NumberParam
 
 from nengo_lmu.networks.memory import LegendreMemory
+from nengo_lmu.params import ParamsInState
 
 
 def glorot_normal(fan_in, fan_out):
@@ -14,7 +15,7 @@ def glorot_normal(fan_in, fan_out):
     return nengo.dists.Gaussian(0.0, np.sqrt(2.0 / (fan_in + fan_out)))
 
 
-class LMU(nengo.Network):
+class LMU(ParamsInState, nengo.Network):
     """A Legendre Memory Unit cell [1]_ as a Nengo network.
 
     With input :math:`x_t`, memory :math:`m_t` and hidden state :math:`h_t`:
