@@ -15,3 +15,4 @@ except ImportError:  # pragma: no cover
     pass
 else:
     import nengo_lmu.dl  # noqa: F401  (gives LinearSystem a NengoDL builder)
+from nengo_lmu.mapping import normalize, ss2sim, state_rms  # noqa: E402

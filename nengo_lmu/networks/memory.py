@@ -1,14 +1,27 @@
-"""The Legendre memory as a Nengo network."""
+"""The Legendre memory as a Nengo network: exact, or realised with neurons."""
 
 import nengo
 import numpy as np
-from nengo.params import EnumParam, IntParam, NumberParam
+from nengo.exceptions import ValidationError
+from nengo.neurons import NeuronTypeParam
+from nengo.params import BoolParam, EnumParam, IntParam, NumberParam
+from nengo.synapses import SynapseParam
 
 from nengo_lmu.legendre import legendre_memory
+from nengo_lmu.params import ParamsInState
+from nengo_lmu.mapping import normalize, ss2sim, ss2sim_input_derivatives, state_rms
 from nengo_lmu.system import DISCRETIZATION_METHODS, LinearSystem
 
+#: nengo-loihi's ``model.decode_tau``: the Lowpass after decode neurons.
+LOIHI_DECODE_TAU = 0.005
 
-class LegendreMemory(nengo.Network):
+#: How many state RMS fit into an ensemble's radius. On the delay network
+#: (benchmarks/delay_network.py, seeds 1 and 3) 3.5 beat 2.5 (saturation on
+#: input peaks) and 5 (resolution).
+RMS_PER_RADIUS = 3.5
+
+
+class LegendreMemory(ParamsInState, nengo.Network):
     """A bank of ``memory_d`` Legendre memories of order ``order``.
 
     Each input channel :math:`u^{(c)}` drives its own memory
@@ -21,6 +34,18 @@ class LegendreMemory(nengo.Network):
     memory in Nengo time. Read delayed inputs out of ``output`` with
     `.legendre_readout`.
 
+    With ``n_neurons`` set, the memory is realised by neurons instead (NEF
+    principle 3): one 1-D ensemble of ``n_neurons`` per state and channel,
+    representing the state divided by its expected magnitude
+    (:math:`x' = x / s`, `.state_rms` for white noise up to ``input_high`` Hz
+    of RMS ``input_rms``, times 3.5, so the radius is used). The recurrent
+    and input transforms come from `.ss2sim` for ``synapse``, mapped exactly
+    at ``dt``. ``output`` stays in Legendre coordinates (``s x'``), so
+    readouts made for the exact memory apply unchanged. It is the
+    post-synaptic state itself, :math:`h * (A' \\hat{x}' + B' u)`, decoded
+    through the same synapse as the recurrence: no extra filter, and the
+    neural memory runs one step (``dt``) behind the exact one.
+
     Parameters
     ----------
     order : int
@@ -31,6 +56,33 @@ class LegendreMemory(nengo.Network):
         Number of channels (independent memories).
     method : {"zoh", "euler", "bilinear"}, optional
         Discretisation of the continuous memory (see `.LinearSystem`).
+    n_neurons : int, optional
+        Neurons per state dimension; None (default) for the exact memory.
+    neuron_type : nengo.neurons.NeuronType, optional
+        Neuron type of the neural memory.
+    synapse : nengo.Lowpass or float, optional
+        Synapse of the recurrent and input connections (a Lowpass: the only
+        synapse Loihi has on chip).
+    dt : float or None, optional
+        Time-step the neural mapping is exact for (the simulator's ``dt``);
+        None maps the analog system instead.
+    input_high : float, optional
+        Expected input band limit, in Hz; defaults to ``1 / theta``.
+    input_rms : float, optional
+        Expected input RMS.
+    target : {"nengo", "loihi"}, optional
+        ``"loihi"`` lays the connections out for nengo-loihi (see
+        `nengo_lmu.loihi`): the input reaches the chip once per Lowpass it
+        must see, and without ``weights`` the recurrence is mapped through
+        ``synapse`` followed by the 5 ms decode-neuron Lowpass.
+    weights : bool, optional
+        Connect neurons to neurons (``solver=LstsqL2(weights=True)``)
+        instead of through decoders; on Loihi this avoids decode neurons.
+        Defaults to True for ``target="loihi"`` (the more accurate there:
+        state NRMSE 0.11 against 0.17 through decode neurons, see
+        ``benchmarks/loihi_lmu.py``) and False otherwise.
+    ensemble_kwargs : dict, optional
+        Extra arguments of each `nengo.Ensemble` (e.g. ``max_rates``).
     **kwargs
         Passed to `nengo.Network`.
 
@@ -44,7 +96,15 @@ class LegendreMemory(nengo.Network):
     system : LinearSystem
         The continuous single-channel memory (``C = I``, ``D = 0``).
     state : nengo.Node
-        The node whose process is ``system``.
+        Exact memory: the node whose process is ``system``. Neural memory:
+        the normalised state :math:`x'`, ``memory_d * order`` values.
+    state_ensembles : list of nengo.Ensemble
+        Neural memory only: the ensemble of each state, channel-major.
+    scales : ndarray
+        Neural memory only: the magnitude ``s`` of each of the ``order``
+        states (``output = s * state``).
+    mapped : LinearSystem
+        Neural memory only: ``(A', B')`` of the normalised memory.
 
     Examples
     --------
@@ -64,14 +124,56 @@ class LegendreMemory(nengo.Network):
     theta = NumberParam("theta", low=0, low_open=True)
     memory_d = IntParam("memory_d", low=1)
     method = EnumParam("method", values=DISCRETIZATION_METHODS)
+    n_neurons = IntParam("n_neurons", low=1, optional=True)
+    neuron_type = NeuronTypeParam("neuron_type")
+    synapse = SynapseParam("synapse")
+    dt = NumberParam("dt", low=0, low_open=True, optional=True)
+    input_high = NumberParam("input_high", low=0, low_open=True, optional=True)
+    input_rms = NumberParam("input_rms", low=0, low_open=True)
+    target = EnumParam("target", values=("nengo", "loihi"))
+    weights = BoolParam("weights", optional=True)
 
-    def __init__(self, order, theta, memory_d=1, method="zoh", **kwargs):
+    def __init__(
+        self,
+        order,
+        theta,
+        memory_d=1,
+        method="zoh",
+        n_neurons=None,
+        neuron_type=nengo.LIF(),
+        synapse=nengo.Lowpass(0.1),
+        dt=0.001,
+        input_high=None,
+        input_rms=0.5,
+        target="nengo",
+        weights=None,
+        ensemble_kwargs=None,
+        **kwargs,
+    ):
         kwargs.setdefault("label", "LegendreMemory")
         super().__init__(**kwargs)
         self.order = order
         self.theta = theta
         self.memory_d = memory_d
         self.method = method
+        self.n_neurons = n_neurons
+        self.neuron_type = neuron_type
+        self.synapse = synapse
+        self.dt = dt
+        self.input_high = input_high
+        self.input_rms = input_rms
+        self.target = target
+        self.weights = (target == "loihi") if weights is None else weights
+        if not isinstance(self.synapse, nengo.Lowpass):
+            raise ValidationError(
+                f"must be a nengo.Lowpass (got {self.synapse!r})", "synapse", obj=self
+            )
+        if isinstance(self.neuron_type, nengo.Direct) and self.weights:
+            raise ValidationError(
+                "Direct neurons cannot use neuron-to-neuron weights",
+                "weights",
+                obj=self,
+            )
 
         A, B = legendre_memory(order, theta)
         self.system = LinearSystem(
@@ -79,9 +181,123 @@ class LegendreMemory(nengo.Network):
         )
         with self:
             self.input = nengo.Node(size_in=memory_d, label="input")
-            self.state = nengo.Node(
-                self.system, size_in=memory_d, size_out=memory_d * order, label="state"
-            )
             self.output = nengo.Node(size_in=memory_d * order, label="output")
-            nengo.Connection(self.input, self.state, synapse=None)
-            nengo.Connection(self.state, self.output, synapse=None)
+            if n_neurons is None:
+                self.state = nengo.Node(
+                    self.system,
+                    size_in=memory_d,
+                    size_out=memory_d * order,
+                    label="state",
+                )
+                nengo.Connection(self.input, self.state, synapse=None)
+                nengo.Connection(self.state, self.output, synapse=None)
+            else:
+                self._build_neural(dict(ensemble_kwargs or {}))
+
+    @property
+    def loop_synapse(self):
+        """The synapse the recurrence really sees (with Loihi's decode Lowpass)."""
+        if self.target == "loihi" and not self.weights:
+            return self.synapse.combine(nengo.Lowpass(LOIHI_DECODE_TAU))
+        return self.synapse
+
+    def _build_neural(self, ensemble_kwargs):
+        q, tau = self.order, self.synapse.tau
+        high = 1.0 / self.theta if self.input_high is None else self.input_high
+        self.scales = RMS_PER_RADIUS * state_rms(self.system, high, rms=self.input_rms)
+        normed = normalize(self.system, self.scales)
+        loop = self.loop_synapse
+        self.mapped = ss2sim(normed, loop, dt=self.dt)
+        Ap, Bp = self.mapped.A, self.mapped.B[:, 0]
+        # the input terms in u', u'', ... (none for a Lowpass), fed through s^j h(s)
+        on_loihi = self.target == "loihi"
+        # on Loihi the post block's single filter is the largest tau it receives:
+        # with weights, the recurrence sets it to tau and the input must come
+        # unfiltered; through decode neurons it is 5 ms and the host filters first
+        input_synapse = None if on_loihi and self.weights else self.synapse
+
+        def derivative(j, h):  # s^j h(s)
+            return nengo.LinearFilter(np.r_[1.0, np.zeros(j)], h.den)
+
+        derivs = [  # the input terms in u', u'', ... (none for a Lowpass)
+            (Bj[:, 0], derivative(j, self.synapse), derivative(j, loop))
+            for j, Bj in enumerate(ss2sim_input_derivatives(normed, loop))
+            if j > 0
+        ]
+        solver = nengo.solvers.LstsqL2(weights=self.weights)
+
+        # a function, not a passthrough: nengo-loihi would remove a passthrough
+        # node between the chip and the host, and lose the decoded output
+        self.state = nengo.Node(
+            _identity, size_in=self.memory_d * q, label="state"
+        )
+        nengo.Connection(
+            self.state,
+            self.output,
+            transform=np.tile(self.scales, self.memory_d),
+            synapse=None,
+        )
+        self.state_ensembles = []
+        for c in range(self.memory_d):
+            ens = [
+                nengo.Ensemble(
+                    self.n_neurons,
+                    1,
+                    neuron_type=self.neuron_type,
+                    label=f"x[{c}, {i}]",
+                    **ensemble_kwargs,
+                )
+                for i in range(q)
+            ]
+            self.state_ensembles.extend(ens)
+            u = self.input[c]
+            x = self.state[c * q : (c + 1) * q]
+            for i in range(q):
+                for copy in range(self._input_copies(Bp[i])):
+                    nengo.Connection(
+                        u,
+                        ens[i],
+                        transform=Bp[i] / self._input_copies(Bp[i]),
+                        synapse=input_synapse,
+                    )
+                for Bj, syn, _ in derivs:  # the chip adds the 5 ms Lowpass
+                    nengo.Connection(u, ens[i], transform=Bj[i], synapse=syn)
+                for j in range(q):
+                    for a in self._split_recurrent(Ap[i, j]):
+                        nengo.Connection(
+                            ens[j], ens[i], transform=a, synapse=self.synapse, solver=solver
+                        )
+                # the state: what the ensembles receive (the output, on the host)
+                nengo.Connection(
+                    ens[i], x, transform=Ap[:, i : i + 1], synapse=loop
+                )
+            nengo.Connection(u, x, transform=Bp[:, None], synapse=loop)
+            for Bj, _, syn in derivs:
+                nengo.Connection(u, x, transform=Bj[:, None], synapse=syn)
+
+    def _split_recurrent(self, a):
+        """On Loihi, a decoded connection goes through its own decode neurons,
+        whose weight exponent search fails when all its weights are tiny
+        (`nengo_lmu.loihi.min_decoded_transform`). Realise a small transform
+        ``a`` as ``(a + m) - m`` over two connections, each of magnitude >= m."""
+        if self.target != "loihi" or self.weights:
+            return [a]
+        from nengo_lmu.loihi import min_decoded_transform  # noqa: PLC0415
+
+        m = min_decoded_transform(self.n_neurons)
+        if abs(a) >= m:
+            return [a]
+        sign = 1.0 if a >= 0 else -1.0
+        return [a + sign * m, -sign * m]
+
+    def _input_copies(self, b):
+        """Loihi encodes host input with on/off neurons of at most one spike per
+        step: values beyond the radius saturate. Split a large input transform
+        over parallel connections so each carries at most 3 RMS of input."""
+        if self.target != "loihi":
+            return 1
+        return max(1, int(np.ceil(abs(b) * 3 * self.input_rms)))
+
+
+def _identity(t, x):
+    return x

@@ -1,0 +1,80 @@
+"""Shared helpers of the benchmarks: runs, NRMSE, seeds, results files."""
+
+import json
+import os
+import time
+import warnings
+
+import nengo
+import numpy as np
+
+from nengo_lmu import LegendreMemory, legendre_readout
+
+RESULTS = os.path.join(os.path.dirname(__file__), "results")
+
+
+def nrmse(x, ref):
+    """RMS error over RMS of the reference (all columns pooled)."""
+    return float(np.sqrt(np.mean((x - ref) ** 2) / np.mean(ref**2)))
+
+
+def simulator(kind, net, dt=0.001):
+    if kind == "loihi":
+        import nengo_loihi  # noqa: PLC0415
+
+        return nengo_loihi.Simulator(net, dt=dt, target="sim", progress_bar=False)
+    return nengo.Simulator(net, dt=dt, progress_bar=False)
+
+
+def run_memory(kind, order, theta, high, rms, T, seed, skip, delay_readout=False, **kwargs):
+    """State and theta-delay NRMSE of a neural LegendreMemory (kwargs) against
+    the exact memory and the ideal delay, on the same white noise."""
+    with nengo.Network(seed=seed) as net:
+        stim = nengo.Node(nengo.processes.WhiteSignal(T, high=high, rms=rms, y0=0))
+        mem = LegendreMemory(order, theta, input_high=high, input_rms=rms, **kwargs)
+        exact = LegendreMemory(order, theta)
+        nengo.Connection(stim, mem.input, synapse=None)
+        nengo.Connection(stim, exact.input, synapse=None)
+        p_u, p, p_exact = nengo.Probe(stim), nengo.Probe(mem.output), nengo.Probe(exact.output)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nengo-loihi's "tau_s is already set"
+        with simulator(kind, net) as sim:
+            sim.run(T)
+    return evaluate(sim, p_u, p, p_exact, order, theta, skip, lag=1)
+
+
+def evaluate(sim, p_u, p, p_exact, order, theta, skip, lag=1):
+    u, x, m = sim.data[p_u], sim.data[p], sim.data[p_exact]
+    m_late = np.vstack([np.zeros((lag, order)), m[: len(m) - lag]])
+    k = int(round(theta / sim.dt))
+    delayed = np.vstack([np.zeros((k, 1)), u[: len(u) - k]])
+    P = legendre_readout(order, 1.0)
+    s = slice(skip, None)
+    return dict(
+        state=nrmse(x[s], m_late[s]),
+        delay=nrmse((x @ P)[s, None], delayed[s]),
+        exact_delay=nrmse((m @ P)[s, None], delayed[s]),
+    )
+
+
+def summarise(name, config, runs, started):
+    """Mean and standard deviation over seeds; print and save as JSON."""
+    summary = {"benchmark": name, "config": config, "seconds": round(time.time() - started, 1)}
+    for variant, results in runs.items():
+        keys = results[0].keys()
+        summary[variant] = {
+            k: {
+                "mean": float(np.mean([r[k] for r in results])),
+                "std": float(np.std([r[k] for r in results])),
+                "per_seed": [round(r[k], 4) for r in results],
+            }
+            for k in keys
+        }
+        for k in keys:
+            v = summary[variant][k]
+            print(f"{variant:>28s} {k:>12s}: {v['mean']:.4f} +- {v['std']:.4f}  {v['per_seed']}")
+    print(f"{name}: {summary['seconds']} s")
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, f"{name}.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    return summary
