@@ -68,6 +68,9 @@ class LMU(ParamsInState, nengo.Network):
         Glorot normal), shape ``(units, size_of_source)``.
     method : {"zoh", "euler", "bilinear"}, optional
         Discretisation of the memory.
+    memory_kwargs : dict, optional
+        More arguments of the `.LegendreMemory` (e.g. ``n_neurons`` for a
+        memory realised by neurons).
     **kwargs
         Passed to `nengo.Network`.
 
@@ -136,6 +139,7 @@ class LMU(ParamsInState, nengo.Network):
         hidden_kernel_init=0.0,
         memory_kernel_init=None,
         method="zoh",
+        memory_kwargs=None,
         **kwargs,
     ):
         kwargs.setdefault("label", "LMU")
@@ -163,7 +167,12 @@ class LMU(ParamsInState, nengo.Network):
         with self:
             self.input = nengo.Node(size_in=input_d, label="input")
             self.memory = LegendreMemory(
-                order, theta, memory_d=memory_d, method=method, label="memory"
+                order,
+                theta,
+                memory_d=memory_d,
+                method=method,
+                label="memory",
+                **(memory_kwargs or {}),
             )
             u = self.memory.input
             self.input_encoders = _full_connection(

@@ -1,0 +1,395 @@
+"""Conversion of a trained (rate, step-based) LMU network to spiking inference.
+
+The bridge is the hold argument: the memory is discretised by zero-order hold,
+which is exact for input held constant over each step. So a memory with window
+:math:`k \\theta` whose input holds each sample for :math:`k` simulator steps
+lands, at the end of every presentation, on exactly the states the trained
+network had after the corresponding step. The hidden layer of an LMU without
+hidden or memory recurrence reads only the current sample and memory, so it
+is exact there too; spiking neurons then approximate it, and their filtered
+output is read at the end of each presentation.
+"""
+
+import nengo
+import numpy as np
+from nengo.exceptions import ValidationError
+from nengo.params import NumberParam
+
+from nengo_lmu.networks.lmu import LMU
+from nengo_lmu.params import check_param
+
+#: rate neuron type -> spiking counterpart with the same mean output
+SPIKING_EQUIVALENTS = {
+    nengo.RectifiedLinear: nengo.SpikingRectifiedLinear,
+    nengo.LIFRate: nengo.LIF,
+}
+
+
+def spiking_equivalent(neuron_type, scale=1.0):
+    """The spiking neuron type whose mean output equals ``neuron_type``'s rate.
+
+    Parameters
+    ----------
+    neuron_type : nengo.neurons.NeuronType
+        A rate type with a spiking counterpart (``RectifiedLinear``,
+        ``LIFRate``) or an already spiking type (returned unchanged).
+    scale : float
+        For ``RectifiedLinear``: spike ``scale`` times faster with amplitude
+        ``1 / scale`` (the caller multiplies the input current by ``scale``),
+        so the mean output is unchanged and more spikes carry it.
+    """
+    if neuron_type.spiking:
+        return neuron_type
+    for rate_type, spiking_type in SPIKING_EQUIVALENTS.items():
+        if type(neuron_type) is rate_type:  # exact type: subclasses may differ
+            kwargs = {
+                name: getattr(neuron_type, name)
+                for name in ("tau_rc", "tau_ref", "min_voltage")
+                if hasattr(neuron_type, name) and hasattr(spiking_type, name)
+            }
+            amplitude = neuron_type.amplitude
+            if rate_type is nengo.RectifiedLinear:
+                amplitude = amplitude / scale
+            return spiking_type(amplitude=amplitude, **kwargs)
+    raise ValidationError(
+        f"{type(neuron_type).__name__} has no spiking counterpart; train the "
+        "hidden layer with nengo.RectifiedLinear() or nengo.LIFRate() to convert it",
+        attr="hidden_neuron_type",
+    )
+
+
+class SpikingConversion:
+    """A trained network converted for inference with held input samples.
+
+    Made by `to_spiking`.
+
+    Attributes
+    ----------
+    network : nengo.Network
+        The converted copy (the original is untouched).
+    presentation_time : float
+        Simulated time each input sample is held for.
+    time_scale : float
+        ``presentation_time / dt_train``: every memory's theta was multiplied
+        by this.
+    lmus : list of LMU
+        The converted LMUs, in the copy.
+    """
+
+    def __init__(self, network, presentation_time, time_scale, lmus):
+        self.network = network
+        self.presentation_time = presentation_time
+        self.time_scale = time_scale
+        self.lmus = lmus
+
+    def present(self, node, sequence):
+        """Make ``node`` (the copy's, see `find`) hold each sample of ``sequence``."""
+        node.output = nengo.processes.PresentInput(
+            np.asarray(sequence, dtype=float), self.presentation_time
+        )
+
+    def find(self, obj, original):
+        """The copy of ``obj``, an object of the ``original`` network."""
+        index = _index_of(original, obj)
+        return _object_at(self.network, index)
+
+    def run(self, simulator, node, sequences, probe, **sim_kwargs):
+        """Run each sequence and read ``probe`` at the end of each presentation.
+
+        Parameters
+        ----------
+        simulator : callable
+            A simulator class, e.g. ``nengo.Simulator`` or
+            ``nengo_loihi.Simulator`` (with ``target="sim"`` in ``sim_kwargs``).
+        node : nengo.Node
+            The input node (of the converted network).
+        sequences : array_like
+            Shape ``(n_sequences, n_samples, size_out)``.
+        probe : nengo.Probe
+            Probe (of the converted network) to read.
+        **sim_kwargs
+            Passed to ``simulator`` (``dt`` defaults to 0.001).
+
+        Returns
+        -------
+        outputs : ndarray
+            ``(n_sequences, n_samples, probe size)``: the probe's value on the
+            last step of each presentation.
+        simulator : object
+            The last simulator, for its data (e.g. spike counts).
+        """
+        sequences = np.asarray(sequences, dtype=float)
+        sim_kwargs.setdefault("dt", 0.001)
+        sim_kwargs.setdefault("progress_bar", False)
+        steps = int(round(self.presentation_time / sim_kwargs["dt"]))
+        if not np.isclose(steps * sim_kwargs["dt"], self.presentation_time):
+            raise ValidationError(
+                f"presentation_time {self.presentation_time} is not a whole number "
+                f"of dt={sim_kwargs['dt']} steps",
+                attr="presentation_time",
+            )
+        outputs = []
+        sim = None
+        for sequence in sequences:
+            self.present(node, sequence)
+            if sim is not None:
+                sim.close()
+            sim = simulator(self.network, **sim_kwargs)
+            sim.run_steps(steps * len(sequence))
+            outputs.append(sim.data[probe][steps - 1 :: steps])
+        sim.close()
+        return np.array(outputs), sim
+
+
+def to_spiking(
+    network,
+    presentation_time,
+    dt_train=1.0,
+    neuron_type="spiking",
+    scale_firing_rates=1.0,
+    synapse=None,
+    memory_kwargs=None,
+):
+    """Convert a trained LMU network for inference with held input samples.
+
+    Every `.LMU` in a copy of ``network`` is rebuilt, with its trained
+    weights, so that each input sample can be held for ``presentation_time``:
+
+    * its memory window becomes ``theta * presentation_time / dt_train``
+      (exact at the end of each presentation, by zero-order hold), realised
+      by neurons when ``memory_kwargs`` asks for it (e.g.
+      ``dict(n_neurons=200)``, see `.LegendreMemory`), else kept exact;
+    * its hidden neurons become spiking (``"spiking"``: the counterpart of
+      their rate type, see `spiking_equivalent`), or ``neuron_type`` if given
+      a `~nengo.neurons.NeuronType`, or stay as they are with ``None``;
+    * its output connection gets ``synapse``, which filters the spikes.
+
+    Connections and probes attached to an LMU follow it to the rebuilt one.
+
+    Parameters
+    ----------
+    network : nengo.Network
+        The trained network, containing one or more LMUs. The trained values
+        must be in it: after NengoDL training, ``sim.freeze_params(network)``.
+    presentation_time : float
+        Simulated seconds each input sample is held for.
+    dt_train : float, optional
+        The time-step the network was trained with (1 for keras-lmu's step
+        convention, ``theta`` in steps).
+    neuron_type : "spiking" or NeuronType or None, optional
+        The hidden neurons' new type.
+    scale_firing_rates : float, optional
+        For ``RectifiedLinear`` hidden layers: fire this many times faster,
+        with spikes this many times smaller (the mean output is unchanged,
+        its spike noise falls).
+    synapse : nengo.synapses.Synapse or float, optional
+        Filter on the hidden layer's output (default ``Lowpass`` of a fifth of
+        the presentation time, when the hidden layer spikes).
+    memory_kwargs : dict, optional
+        Arguments of the rebuilt `.LegendreMemory` (e.g. ``n_neurons``).
+
+    Returns
+    -------
+    SpikingConversion
+
+    Notes
+    -----
+    Refused, because holding a sample does not hold their contribution: an
+    LMU with ``hidden_to_memory``, ``memory_to_memory`` or
+    ``hidden_to_hidden`` when samples are held for more than one step (their
+    inputs would change within a presentation, unlike in training). Also
+    refused: weights still given as Distributions (not trained, or not
+    frozen), since rebuilding would draw them anew.
+    """
+    presentation_time = check_param(
+        NumberParam("presentation_time", low=0, low_open=True), presentation_time
+    )
+    dt_train = check_param(NumberParam("dt_train", low=0, low_open=True), dt_train)
+    scale_firing_rates = check_param(
+        NumberParam("scale_firing_rates", low=0, low_open=True), scale_firing_rates
+    )
+    if isinstance(neuron_type, str) and neuron_type != "spiking":
+        raise ValidationError(
+            f"must be 'spiking', a NeuronType or None (got {neuron_type!r})",
+            attr="neuron_type",
+        )
+    time_scale = presentation_time / dt_train
+    originals = [n for n in network.all_networks if isinstance(n, LMU)]
+    if not originals:
+        raise ValidationError("contains no nengo_lmu.LMU to convert", attr="network")
+    for lmu in originals:
+        _check_convertible(lmu, time_scale)
+
+    copy = network.copy(add_to_container=False)
+    lmus = []
+    for original in originals:
+        old = _object_at(copy, _index_of(network, original))
+        new = _rebuild(
+            old,
+            time_scale,
+            neuron_type,
+            scale_firing_rates,
+            nengo.Lowpass(presentation_time / 5) if synapse is None else synapse,
+            memory_kwargs,
+        )
+        _replace(copy, old, new)
+        lmus.append(new)
+    return SpikingConversion(copy, presentation_time, time_scale, lmus)
+
+
+def _check_convertible(lmu, time_scale):
+    if np.isclose(time_scale, 1.0):
+        return
+    for flag in ("hidden_to_memory", "memory_to_memory", "hidden_to_hidden"):
+        if getattr(lmu, flag):
+            raise ValidationError(
+                f"{lmu} uses {flag}: with samples held for more than one step "
+                "(presentation_time != dt_train), its recurrent input would change "
+                "within a presentation, unlike in training, so the conversion would "
+                f"not be faithful. Train without {flag}, or keep "
+                "presentation_time == dt_train",
+                attr=flag,
+                obj=lmu,
+            )
+
+
+WEIGHTS = (
+    "input_encoders",
+    "hidden_encoders",
+    "memory_encoders",
+    "input_kernel",
+    "hidden_kernel",
+    "memory_kernel",
+)
+
+
+def _trained(conn, name, lmu):
+    """The array a trained connection holds (refusing undrawn Distributions)."""
+    init = conn.transform.init
+    if isinstance(init, nengo.dists.Distribution):
+        raise ValidationError(
+            f"{lmu}.{name} still holds a Distribution, not trained values: call "
+            "sim.freeze_params(network) after training (or give arrays)",
+            attr="network",
+        )
+    return np.array(init, dtype=float)
+
+
+def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs):
+    """A new LMU like ``old``, stretched in time, with the hidden type converted."""
+    kwargs = {
+        f"{name}_init": _trained(getattr(old, name), name, old)
+        for name in WEIGHTS
+        if getattr(old, name) is not None
+    }
+    hidden_type = old.hidden_neuron_type
+    current_scale = 1.0
+    if old.hidden is not None and neuron_type is not None:
+        if isinstance(neuron_type, str):  # "spiking"
+            if type(hidden_type) is nengo.RectifiedLinear:
+                current_scale = scale
+            hidden_type = spiking_equivalent(hidden_type, scale)
+        else:
+            hidden_type = neuron_type
+    with nengo.Network(add_to_container=False):  # added to its parent later
+        new = LMU(
+            old.units,
+            old.order,
+            old.theta * time_scale,
+            input_d=old.input_d,
+            memory_d=old.memory_d,
+            hidden_neuron_type=hidden_type,
+            hidden_to_memory=old.hidden_to_memory,
+            memory_to_memory=old.memory_to_memory,
+            input_to_hidden=old.input_to_hidden,
+            hidden_to_hidden=old.hidden_to_hidden,
+            method=old.memory.method,
+            memory_kwargs=memory_kwargs,
+            label=old.label,
+            seed=old.seed,
+            add_to_container=False,
+            **kwargs,
+        )
+    if old.hidden is not None:
+        new.hidden.gain = np.asarray(old.hidden.gain, dtype=float) * current_scale
+        new.hidden.bias = np.asarray(old.hidden.bias, dtype=float) * current_scale
+        if hidden_type.spiking:
+            for conn in new.connections:
+                # (Ensemble.neurons makes a new Neurons object on each access)
+                pre = conn.pre_obj
+                if getattr(pre, "ensemble", None) is new.hidden and conn.post_obj is new.output:
+                    conn.synapse = synapse
+    return new
+
+
+def _replace(root, old, new):
+    """Put ``new`` in ``old``'s place; connections and probes to it follow."""
+    parent = next(n for n in [root] + root.all_networks if old in n.networks)
+    parent.networks[parent.networks.index(old)] = new
+    inside = set(old.all_objects) | {old.input, old.output}
+
+    def moved(obj):
+        """``obj``'s counterpart in ``new`` (same place in the structure)."""
+        if isinstance(obj, nengo.base.ObjView):
+            return moved(obj.obj)[obj.slice]
+        if isinstance(obj, nengo.ensemble.Neurons):
+            return moved(obj.ensemble).neurons
+        return _object_at(new, _index_of(old, obj)) if obj in inside else obj
+
+    def base(obj):
+        obj = obj.obj if isinstance(obj, nengo.base.ObjView) else obj
+        return obj.ensemble if isinstance(obj, nengo.ensemble.Neurons) else obj
+
+    for net in [root] + [n for n in root.all_networks if n not in inside]:
+        if net is new or net in new.all_networks:
+            continue
+        for i, conn in enumerate(net.connections):
+            if base(conn.pre) in inside or base(conn.post) in inside:
+                with nengo.Network(add_to_container=False):
+                    net.connections[i] = nengo.Connection(
+                        moved(conn.pre),
+                        moved(conn.post),
+                        transform=conn.transform,
+                        synapse=conn.synapse,
+                        function=conn.function,
+                        solver=conn.solver,
+                        eval_points=conn.eval_points,
+                        scale_eval_points=conn.scale_eval_points,
+                        label=conn.label,
+                        seed=conn.seed,
+                        add_to_container=False,
+                    )
+        for i, probe in enumerate(net.probes):
+            if base(probe.target) in inside:
+                net.probes[i] = nengo.Probe(
+                    moved(probe.target),
+                    attr=probe.attr,
+                    sample_every=probe.sample_every,
+                    synapse=probe.synapse,
+                    solver=probe.solver,
+                    label=probe.label,
+                    seed=probe.seed,
+                    add_to_container=False,
+                )
+
+
+def _index_of(network, obj):
+    """Path to ``obj`` inside ``network``: network indices, then kind and index."""
+    for kind in ("ensembles", "nodes", "connections", "probes", "networks"):
+        items = getattr(network, kind)
+        for i, item in enumerate(items):
+            if item is obj:
+                return ((kind, i),)
+    for i, sub in enumerate(network.networks):
+        try:
+            return (("networks", i),) + _index_of(sub, obj)
+        except KeyError:
+            continue
+    raise KeyError(f"{obj} is not in {network}")
+
+
+def _object_at(network, index):
+    obj = network
+    for kind, i in index:
+        obj = getattr(obj, kind)[i]
+    return obj
