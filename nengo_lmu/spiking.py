@@ -13,7 +13,7 @@ output is read at the end of each presentation.
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import NumberParam
+from nengo.params import IntParam, NumberParam
 
 from nengo_lmu.networks.lmu import LMU
 from nengo_lmu.params import check_param
@@ -82,19 +82,17 @@ class SpikingConversion:
         self.time_scale = time_scale
         self.lmus = lmus
 
-    def present(self, node, sequence):
-        """Make ``node`` (the copy's, see `find`) hold each sample of ``sequence``."""
-        node.output = nengo.processes.PresentInput(
-            np.asarray(sequence, dtype=float), self.presentation_time
-        )
-
     def find(self, obj, original):
         """The copy of ``obj``, an object of the ``original`` network."""
         index = _index_of(original, obj)
         return _object_at(self.network, index)
 
-    def run(self, simulator, node, sequences, probe, **sim_kwargs):
+    def run(self, simulator, node, sequences, probe, parallel=1, **sim_kwargs):
         """Run each sequence and read ``probe`` at the end of each presentation.
+
+        Sequences run ``parallel`` at a time, in as many copies of the network
+        side by side in one simulator (no simulator needs to reset; one build
+        serves them all).
 
         Parameters
         ----------
@@ -107,6 +105,8 @@ class SpikingConversion:
             Shape ``(n_sequences, n_samples, size_out)``.
         probe : nengo.Probe
             Probe (of the converted network) to read.
+        parallel : int, optional
+            Sequences simulated at once.
         **sim_kwargs
             Passed to ``simulator`` (``dt`` defaults to 0.001).
 
@@ -115,30 +115,62 @@ class SpikingConversion:
         outputs : ndarray
             ``(n_sequences, n_samples, probe size)``: the probe's value on the
             last step of each presentation.
-        simulator : object
-            The last simulator, for its data (e.g. spike counts).
+        spikes : dict
+            For each converted LMU (by index in ``lmus``): the mean number of
+            spikes per sequence of its hidden layer, ``"hidden"``, and of its
+            memory's neurons, ``"memory"`` (0 for an exact memory), and the
+            synaptic events they cause (spikes times outgoing synapses).
         """
         sequences = np.asarray(sequences, dtype=float)
+        parallel = check_param(IntParam("parallel", low=1), parallel)
         sim_kwargs.setdefault("dt", 0.001)
         sim_kwargs.setdefault("progress_bar", False)
-        steps = int(round(self.presentation_time / sim_kwargs["dt"]))
-        if not np.isclose(steps * sim_kwargs["dt"], self.presentation_time):
+        dt = sim_kwargs["dt"]
+        steps = int(round(self.presentation_time / dt))
+        if not np.isclose(steps * dt, self.presentation_time):
             raise ValidationError(
                 f"presentation_time {self.presentation_time} is not a whole number "
-                f"of dt={sim_kwargs['dt']} steps",
+                f"of dt={dt} steps",
                 attr="presentation_time",
             )
+        node_index = _index_of(self.network, node)
+        probe_index = _index_of(self.network, probe)
+        populations = _spiking_populations(self.network, self.lmus)
         outputs = []
-        sim = None
-        for sequence in sequences:
-            self.present(node, sequence)
-            if sim is not None:
-                sim.close()
-            sim = simulator(self.network, **sim_kwargs)
-            sim.run_steps(steps * len(sequence))
-            outputs.append(sim.data[probe][steps - 1 :: steps])
-        sim.close()
-        return np.array(outputs), sim
+        counts = {key: 0.0 for key in populations}
+        for start in range(0, len(sequences), parallel):
+            group = sequences[start : start + parallel]
+            with nengo.Network(seed=self.network.seed) as batch:
+                copies = [self.network.copy() for _ in group]
+                spike_probes = []
+                for copy, sequence in zip(copies, group):
+                    self._hold(_object_at(copy, node_index), sequence)
+                    spike_probes.append(
+                        {
+                            key: [nengo.Probe(_object_at(copy, i).neurons) for i in idx]
+                            for key, (idx, _) in populations.items()
+                        }
+                    )
+            with simulator(batch, **sim_kwargs) as sim:
+                sim.run_steps(steps * group.shape[1])
+            for copy, probes in zip(copies, spike_probes):
+                data = sim.data[_object_at(copy, probe_index)]
+                outputs.append(data[steps - 1 :: steps])
+                for key, plist in probes.items():
+                    counts[key] += sum(
+                        _spike_count(sim, p, dt)
+                        for p in plist
+                    )
+        n = len(sequences)
+        spikes = {}
+        for (lmu_index, part), (_, fan_out) in populations.items():
+            entry = spikes.setdefault(lmu_index, {})
+            entry[part] = counts[(lmu_index, part)] / n
+            entry[f"{part}_synaptic_events"] = counts[(lmu_index, part)] / n * fan_out
+        return np.array(outputs), spikes
+
+    def _hold(self, node, sequence):
+        node.output = nengo.processes.PresentInput(sequence, self.presentation_time)
 
 
 def to_spiking(
@@ -393,3 +425,72 @@ def _object_at(network, index):
     for kind, i in index:
         obj = getattr(obj, kind)[i]
     return obj
+
+
+def _spiking_populations(network, lmus):
+    """Where the spiking ensembles of each LMU are, and their fan-out.
+
+    Returns ``{(lmu index, "hidden" or "memory"): (ensemble paths, synapses
+    per spike)}``; synapses per spike counts, for each outgoing connection,
+    the post neurons (or, for a node, its dimensions), averaged over the
+    ensembles.
+    """
+    found = {}
+    for k, lmu in enumerate(lmus):
+        parts = {
+            "hidden": [lmu.hidden] if lmu.hidden is not None else [],
+            "memory": list(getattr(lmu.memory, "state_ensembles", [])),
+        }
+        for part, ensembles in parts.items():
+            ensembles = [e for e in ensembles if e.neuron_type.spiking]
+            if not ensembles:
+                continue
+            fan_out = np.mean([_fan_out(network, e) for e in ensembles])
+            found[(k, part)] = ([_index_of(network, e) for e in ensembles], fan_out)
+    return found
+
+
+def _fan_out(network, ensemble):
+    """Synapses one spike of ``ensemble`` meets, averaged over its neurons.
+
+    Each outgoing connection counts the post neurons (decoded or not, a spike
+    reaches every neuron of a post ensemble), or, into a node, the nonzero
+    weights of the neuron's column, followed through passthrough nodes to the
+    synapses behind them.
+    """
+    per_neuron = np.zeros(ensemble.n_neurons)
+    for conn in network.all_connections:
+        pre = conn.pre_obj
+        if pre is ensemble or getattr(pre, "ensemble", None) is ensemble:
+            per_neuron += _synapses(network, conn, ensemble.n_neurons)
+    return float(per_neuron.mean())
+
+
+def _synapses(network, conn, n_pre):
+    """Synapses per pre element (neuron or dimension) reached through ``conn``."""
+    post = getattr(conn.post_obj, "ensemble", conn.post_obj)
+    if isinstance(post, nengo.Ensemble):
+        return np.full(n_pre, post.n_neurons, dtype=float)
+    if isinstance(conn.transform, nengo.transforms.NoTransform):
+        weights = np.eye(conn.size_out, conn.size_in)
+    else:
+        weights = conn.transform.sample(rng=np.random.RandomState(0))
+    if weights is None or weights.ndim != 2 or weights.shape[1] != n_pre:
+        return np.full(n_pre, float(conn.post.size_in))
+    if post.output is None:  # passthrough: what each of its dimensions reaches
+        onward = np.zeros(post.size_in)
+        for out in network.all_connections:
+            if out.pre_obj is post:
+                onward += _synapses(network, out, post.size_in)
+        behind = np.where(onward > 0, onward, 1.0)  # a dead end counts itself
+        post_weight = np.zeros(post.size_in)
+        post_weight[conn.post_slice] = behind[conn.post_slice]
+        return (np.abs(weights) > 0).T.astype(float) @ post_weight[conn.post_slice]
+    return np.count_nonzero(weights, axis=0).astype(float)
+
+
+def _spike_count(sim, probe, dt):
+    """Spikes in a neurons-output probe (each spike is amplitude / dt)."""
+    ens = probe.target.ensemble
+    amplitude = getattr(ens.neuron_type, "amplitude", 1.0)
+    return float(np.sum(sim.data[probe]) * dt / amplitude)
