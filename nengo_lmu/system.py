@@ -390,3 +390,231 @@ def _as_ss(sys):
     if k == 0 or p == 0:
         raise ValidationError("the system needs at least one input and output", "sys")
     return A, B, C, D
+
+
+class _TimeScaleInput(Synapse):
+    """Adds the time-scale input to ``default_size_in`` (set once: it is read-only)."""
+
+    def __init__(self, default_size_in=1, **kwargs):
+        super().__init__(default_size_in=default_size_in + 1, **kwargs)
+
+
+class TimeScaledSystem(LinearSystem, _TimeScaleInput):
+    """An analog `.LinearSystem` whose speed is an input: a learnable time-scale.
+
+    The system's input has one extra element, a time-scale :math:`s > 0`,
+    after the ``c * input_d`` signal inputs, and it steps
+
+    .. math:: \\dot{x} = s\\,(A x + B u), \\qquad y = C x + D u,
+
+    that is, the analog system ``(s A, s B, C, D)``, discretised with the
+    simulator's ``dt`` at the current :math:`s` (``method`` as in
+    `.LinearSystem`; ``"zoh"`` is :math:`\\exp(s\\,dt\\,[[A, B], [0, 0]])`,
+    ``"euler"`` is :math:`\\bar{A} = I + s\\,dt\\,A,\\ \\bar{B} = s\\,dt\\,B`).
+    Time runs :math:`s` times faster through the system: for a Legendre
+    memory (whose ``A`` and ``B`` carry :math:`1 / \\theta`) the window is
+    :math:`\\theta / s`.
+
+    Feeding :math:`s` from a constant ``nengo.Node(1.0)`` through a
+    ``nengo.Connection(..., transform=[[1.0]], synapse=None)`` makes it a
+    connection weight, which NengoDL trains like any other (see
+    `nengo_lmu.dl` for the cost); after ``sim.freeze_params`` the trained
+    :math:`s` is that connection's transform.
+
+    Signal shapes: input ``(c * input_d + 1,)``, output ``(c * output_d,)``
+    for ``c`` channels, all sharing the one time-scale.
+
+    The reference simulator recomputes the discretisation only when
+    :math:`s` changes (compared by value), so a constant :math:`s` costs one
+    discretisation per run. :math:`s` is read on every step, so a step in
+    :math:`s` changes the dynamics from that step on (the state is kept).
+    A non-positive or non-finite :math:`s` raises a `~nengo.exceptions.ValidationError`.
+
+    Parameters
+    ----------
+    sys : tuple or LinearSystem or nengo.LinearFilter
+        The analog system at :math:`s = 1` (see `.LinearSystem`); a digital
+        one is refused: its time-step is fixed, so it cannot be rescaled.
+    analog : bool
+        Must be True.
+    method : {"zoh", "euler", "bilinear"}
+        How the scaled system is discretised.
+    **kwargs
+        Passed to `nengo.synapses.Synapse` (``default_dt``, ``seed``).
+
+    Examples
+    --------
+    A Legendre memory of window 0.2 s, run at half that window:
+
+    >>> import nengo
+    >>> from nengo_lmu.legendre import legendre_memory
+    >>> A, B = legendre_memory(order=4, theta=0.2)
+    >>> system = TimeScaledSystem((A, B, np.eye(4), 0))
+    >>> with nengo.Network() as net:
+    ...     stim = nengo.Node(1.0)
+    ...     scale = nengo.Node(1.0)
+    ...     memory = nengo.Node(system, size_in=2, size_out=4)
+    ...     _ = nengo.Connection(stim, memory[:1], synapse=None)
+    ...     _ = nengo.Connection(scale, memory[1:], transform=[[2.0]], synapse=None)
+    """
+
+    def __init__(self, sys, analog=True, method="zoh", **kwargs):
+        if isinstance(sys, (LinearSystem, LinearFilter)):
+            analog = sys.analog
+        if not analog:
+            raise ValidationError(
+                "a digital system cannot be time-scaled (its time-step is fixed); "
+                "pass an analog system",
+                attr="analog",
+                obj=self,
+            )
+        super().__init__(sys, analog=True, method=method, **kwargs)
+
+    def discretize(self, dt, method=None, s=1.0):
+        """The digital system that steps this one by ``dt`` at time-scale ``s``.
+
+        Parameters
+        ----------
+        dt : float
+            Time-step, in seconds.
+        method : {"zoh", "euler", "bilinear"}, optional
+            Defaults to ``self.method``.
+        s : float, optional
+            The time-scale (positive).
+
+        Returns
+        -------
+        LinearSystem
+            ``(A_bar, B_bar, C, D)`` of ``(s A, s B, C, D)``, with ``analog=False``.
+        """
+        s = self._check_scale(s)
+        method = self.method if method is None else method
+        if method not in DISCRETIZATION_METHODS:
+            raise ValidationError(
+                f"must be one of {DISCRETIZATION_METHODS} (got {method!r})",
+                attr="method",
+                obj=self,
+            )
+        if not (np.isfinite(dt) and dt > 0):
+            raise ValidationError(f"must be positive (got {dt})", attr="dt", obj=self)
+        Ad, Bd = self._discretize_AB(dt, method, s)
+        return LinearSystem((Ad, Bd, self.C, self.D), analog=False)
+
+    def _discretize_AB(self, dt, method, s):
+        """``(A_bar, B_bar)`` at time-scale ``s`` (arguments already checked)."""
+        A, B, C, D = self.ss
+        if self.state_d == 0:
+            return A, B
+        Ad, Bd, _, _, _ = scipy.signal.cont2discrete(
+            (s * A, s * B, C, D), dt, method=method
+        )
+        return Ad, Bd
+
+    def _check_scale(self, s):
+        try:
+            s = float(s)
+        except (TypeError, ValueError) as e:
+            raise ValidationError(
+                f"time-scale s must be a number (got {s!r})", attr="s", obj=self
+            ) from e
+        if not (np.isfinite(s) and s > 0):
+            raise ValidationError(
+                f"time-scale s must be positive and finite (got {s})",
+                attr="s",
+                obj=self,
+            )
+        return s
+
+    def _check_shapes(self, shape_in, shape_out):
+        """Number of channels for these signal shapes (the input has ``+ 1``)."""
+        (size_in,) = shape_in if len(shape_in) == 1 else (None,)
+        (size_out,) = shape_out if len(shape_out) == 1 else (None,)
+        k, p = self.input_d, self.output_d
+        if (
+            size_in is None
+            or size_out is None
+            or (size_in - 1) % k
+            or size_out % p
+            or (size_in - 1) // k != size_out // p
+            or size_in <= 1
+        ):
+            raise ValidationError(
+                f"{type(self).__name__} with {k} input(s) and {p} output(s) "
+                f"cannot map shape {shape_in} to shape {shape_out}: it is applied "
+                f"to c channels, with c*{k} + 1 inputs (the last is the "
+                f"time-scale) and c*{p} outputs",
+                attr="shape",
+                obj=self,
+            )
+        return (size_in - 1) // k
+
+    def make_step(self, shape_in, shape_out, dt, rng, state):
+        """Step function ``y_t = step(t, [u_t, s_t])``."""
+        channels = self._check_shapes(shape_in, shape_out)
+        if not (np.isfinite(dt) and dt > 0):
+            raise ValidationError(f"must be positive (got {dt})", attr="dt", obj=self)
+        X = state["X"]
+        C, D = (np.asarray(M, dtype=X.dtype) for M in (self.C, self.D))
+        k, p, method = self.input_d, self.output_d, self.method
+        cache = {"s": None, "Ad": None, "Bd": None}
+
+        def discretized(s):
+            if s != cache["s"]:  # recompute only when s changes
+                self._check_scale(s)
+                Ad, Bd = self._discretize_AB(dt, method, float(s))
+                cache.update(
+                    s=s, Ad=np.asarray(Ad, dtype=X.dtype), Bd=np.asarray(Bd, X.dtype)
+                )
+            return cache["Ad"], cache["Bd"]
+
+        def step_timescaledsystem(t, u):
+            Ad, Bd = discretized(u[-1])
+            U = u[:-1].reshape(channels, k).T
+            X[...] = Ad @ X + Bd @ U
+            return (C @ X + D @ U).T.reshape(channels * p)
+
+        return step_timescaledsystem
+
+    def filt(self, x, dt=None, axis=0, y0=0, copy=True, filtfilt=False):
+        """Filter ``x`` offline; each sample is ``c * input_d`` inputs then ``s``.
+
+        Parameters are those of `.LinearSystem.filt`, except that every
+        sample must be 1-D and ``filtfilt`` is not supported.
+        """
+        if filtfilt:
+            raise ValidationError(
+                "filtfilt is not supported for a time-scaled system",
+                attr="filtfilt",
+                obj=self,
+            )
+        dt = self.default_dt if dt is None else dt
+        x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, 0)
+        if x.ndim != 2:
+            raise ValidationError(
+                f"each sample must be 1-D: c * {self.input_d} inputs and the "
+                f"time-scale (got shape {x.shape[1:]})",
+                attr="x",
+                obj=self,
+            )
+        shape_in = (x.shape[1],)
+        channels = (x.shape[1] - 1) // self.input_d
+        shape_out = (channels * self.output_d,)
+        state = self.make_state(shape_in, shape_out, dt, dtype=x.dtype, y0=y0)
+        step = self.make_step(shape_in, shape_out, dt, rng=None, state=state)
+        y = np.array([step(i * dt, xi) for i, xi in enumerate(x)]).reshape(
+            len(x), shape_out[0]
+        )
+        return np.moveaxis(y, 0, axis)
+
+    def impulse(self, n, dt=None, s=1.0):
+        """Response to a unit impulse over ``n`` steps at a constant time-scale ``s``.
+
+        As `.LinearSystem.impulse` (the impulse is ``1 / dt``).
+        """
+        dt = self.default_dt if dt is None else dt
+        k = self.input_d
+        u = np.zeros((n, k * k + 1))
+        u[0, :-1] = np.eye(k).ravel() / dt
+        u[:, -1] = s
+        y = self.filt(u, dt=dt).reshape(n, k, self.output_d).transpose(0, 2, 1)
+        return y[:, 0, 0] if k == self.output_d == 1 else y
