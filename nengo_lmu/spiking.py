@@ -270,6 +270,15 @@ def to_spiking(
 
 
 def _check_convertible(lmu, time_scale):
+    if lmu.memory.trainable_matrices:
+        raise ValidationError(
+            f"{lmu}'s memory has trainable_matrices: its fine-tuned digital "
+            "matrices are no longer a continuous Legendre memory, which holding "
+            "samples for longer needs. Convert a memory trained with "
+            "trainable_theta instead",
+            attr="trainable_matrices",
+            obj=lmu,
+        )
     if np.isclose(time_scale, 1.0):
         return
     for flag in ("hidden_to_memory", "memory_to_memory", "hidden_to_hidden"):
@@ -327,7 +336,7 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs):
         new = LMU(
             old.units,
             old.order,
-            old.theta * time_scale,
+            old.memory.trained_theta() * time_scale,  # theta / s if learned
             input_d=old.input_d,
             memory_d=old.memory_d,
             hidden_neuron_type=hidden_type,

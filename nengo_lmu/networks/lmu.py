@@ -68,9 +68,11 @@ class LMU(ParamsInState, nengo.Network):
         Glorot normal), shape ``(units, size_of_source)``.
     method : {"zoh", "euler", "bilinear"}, optional
         Discretisation of the memory.
+    trainable_theta : bool, optional
+        Let NengoDL learn the memory's window (see `.LegendreMemory`).
     memory_kwargs : dict, optional
         More arguments of the `.LegendreMemory` (e.g. ``n_neurons`` for a
-        memory realised by neurons).
+        memory realised by neurons, ``trainable_matrices``).
     **kwargs
         Passed to `nengo.Network`.
 
@@ -139,6 +141,7 @@ class LMU(ParamsInState, nengo.Network):
         hidden_kernel_init=0.0,
         memory_kernel_init=None,
         method="zoh",
+        trainable_theta=False,
         memory_kwargs=None,
         **kwargs,
     ):
@@ -171,6 +174,7 @@ class LMU(ParamsInState, nengo.Network):
                 theta,
                 memory_d=memory_d,
                 method=method,
+                trainable_theta=trainable_theta,
                 label="memory",
                 **(memory_kwargs or {}),
             )

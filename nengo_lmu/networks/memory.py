@@ -10,7 +10,7 @@ from nengo.synapses import SynapseParam
 from nengo_lmu.legendre import legendre_memory
 from nengo_lmu.params import ParamsInState
 from nengo_lmu.mapping import normalize, ss2sim, ss2sim_input_derivatives, state_rms
-from nengo_lmu.system import DISCRETIZATION_METHODS, LinearSystem
+from nengo_lmu.system import DISCRETIZATION_METHODS, LinearSystem, TimeScaledSystem
 
 #: nengo-loihi's ``model.decode_tau``: the Lowpass after decode neurons.
 LOIHI_DECODE_TAU = 0.005
@@ -83,6 +83,17 @@ class LegendreMemory(ParamsInState, nengo.Network):
         ``benchmarks/loihi_lmu.py``) and False otherwise.
     ensemble_kwargs : dict, optional
         Extra arguments of each `nengo.Ensemble` (e.g. ``max_rates``).
+    trainable_theta : bool, optional
+        Let NengoDL learn the window (keras-lmu's ``trainable_theta``): the
+        exact memory becomes a `.TimeScaledSystem` whose time-scale ``s``
+        (initially 1) is the weight of ``time_scale_conn``; the learned
+        window is ``theta / s`` (`trained_theta`).
+    trainable_matrices : bool, optional
+        Let NengoDL fine-tune :math:`\bar{A}, \bar{B}` directly: the memory
+        becomes connections (``A_connections``, ``B_connections``, one pair
+        per channel) initialised to the memory discretised at ``dt``, which
+        must then be the simulator's time-step (e.g. ``dt=1`` for a window in
+        steps).
     **kwargs
         Passed to `nengo.Network`.
 
@@ -132,6 +143,8 @@ class LegendreMemory(ParamsInState, nengo.Network):
     input_rms = NumberParam("input_rms", low=0, low_open=True)
     target = EnumParam("target", values=("nengo", "loihi"))
     weights = BoolParam("weights", optional=True)
+    trainable_theta = BoolParam("trainable_theta")
+    trainable_matrices = BoolParam("trainable_matrices")
 
     def __init__(
         self,
@@ -148,6 +161,8 @@ class LegendreMemory(ParamsInState, nengo.Network):
         target="nengo",
         weights=None,
         ensemble_kwargs=None,
+        trainable_theta=False,
+        trainable_matrices=False,
         **kwargs,
     ):
         kwargs.setdefault("label", "LegendreMemory")
@@ -164,6 +179,30 @@ class LegendreMemory(ParamsInState, nengo.Network):
         self.input_rms = input_rms
         self.target = target
         self.weights = (target == "loihi") if weights is None else weights
+        self.trainable_theta = trainable_theta
+        self.trainable_matrices = trainable_matrices
+        for flag in ("trainable_theta", "trainable_matrices"):
+            if getattr(self, flag) and n_neurons is not None:
+                raise ValidationError(
+                    "applies to the exact memory (n_neurons=None), the one that "
+                    "is trained; a neural memory realises a trained one",
+                    attr=flag,
+                    obj=self,
+                )
+        if trainable_matrices and self.dt is None:
+            raise ValidationError(
+                "trainable_matrices needs the simulator's dt to discretise the "
+                "memory at construction",
+                attr="dt",
+                obj=self,
+            )
+        if trainable_theta and trainable_matrices:
+            raise ValidationError(
+                "trainable_theta and trainable_matrices exclude each other: "
+                "training the matrices already trains the time-scale",
+                attr="trainable_matrices",
+                obj=self,
+            )
         if not isinstance(self.synapse, nengo.Lowpass):
             raise ValidationError(
                 f"must be a nengo.Lowpass (got {self.synapse!r})", "synapse", obj=self
@@ -182,17 +221,67 @@ class LegendreMemory(ParamsInState, nengo.Network):
         with self:
             self.input = nengo.Node(size_in=memory_d, label="input")
             self.output = nengo.Node(size_in=memory_d * order, label="output")
-            if n_neurons is None:
-                self.state = nengo.Node(
-                    self.system,
-                    size_in=memory_d,
-                    size_out=memory_d * order,
-                    label="state",
-                )
-                nengo.Connection(self.input, self.state, synapse=None)
-                nengo.Connection(self.state, self.output, synapse=None)
+            if trainable_matrices:
+                self._build_trainable_matrices()
+            elif n_neurons is None:
+                self._build_exact()
             else:
                 self._build_neural(dict(ensemble_kwargs or {}))
+
+    def _build_exact(self):
+        d, q = self.memory_d, self.order
+        if self.trainable_theta:
+            # the time-scale s enters as the last input, through a trainable
+            # weight; the effective window is theta / s
+            self.system = TimeScaledSystem(self.system)
+            size_in = d + 1
+        else:
+            size_in = d
+        self.state = nengo.Node(
+            self.system, size_in=size_in, size_out=d * q, label="state"
+        )
+        nengo.Connection(self.input, self.state[:d], synapse=None)
+        nengo.Connection(self.state, self.output, synapse=None)
+        if self.trainable_theta:
+            self.time_scale = nengo.Node(1.0, label="time_scale")
+            self.time_scale_conn = nengo.Connection(
+                self.time_scale, self.state[d], transform=1.0, synapse=None
+            )
+
+    def _build_trainable_matrices(self):
+        """m_t = Abar m_{t-1} + Bbar u_t as connection weights (trainable in NengoDL).
+
+        The state is a passthrough node; the recurrence's ``synapse=0`` is
+        Nengo's one-step delay. ``Abar, Bbar`` discretise the memory at
+        ``self.dt``, which must be the simulator's time-step.
+        """
+        q = self.order
+        Ad, Bd, _, _ = self.system.discretize(self.dt).ss
+        self.state = nengo.Node(size_in=self.memory_d * q, label="state")
+        self.A_connections, self.B_connections = [], []
+        for c in range(self.memory_d):
+            channel = self.state[c * q : (c + 1) * q]
+            self.B_connections.append(
+                nengo.Connection(self.input[c], channel, transform=Bd, synapse=None)
+            )
+            self.A_connections.append(
+                nengo.Connection(channel, channel, transform=Ad, synapse=0)
+            )
+        nengo.Connection(self.state, self.output, synapse=None)
+
+    def trained_theta(self, sim=None):
+        """The window the memory has learned, ``theta / s`` (``trainable_theta``).
+
+        ``s`` is read from ``sim`` (a simulator that built the memory) or, if
+        None, from the network (after ``sim.freeze_params``).
+        """
+        if not self.trainable_theta:
+            return self.theta
+        if sim is not None:
+            s = sim.data[self.time_scale_conn].weights
+        else:
+            s = self.time_scale_conn.transform.init
+        return self.theta / float(np.squeeze(s))
 
     @property
     def loop_synapse(self):
