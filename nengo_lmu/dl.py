@@ -34,6 +34,7 @@ lists, so it does not work with this operator; the default ``tree_planner``,
 ``greedy_planner`` and ``noop_planner`` do.
 """
 
+import nengo_dl
 import numpy as np
 import tensorflow as tf
 from nengo.builder import Signal
@@ -523,3 +524,33 @@ class TimeScaledSystemBuilder(LinearSystemBuilder):
             LinearSystemBuilder.mergeable(x, y)
             and x.process.method == y.process.method
         )
+
+
+#: ``unroll_simulation`` that trained the psMNIST-shaped LMU fastest
+#: (benchmarks/train_speed.py; sequence lengths must be a multiple of it).
+RECOMMENDED_UNROLL = 16
+
+
+def configure_settings(**kwargs):
+    """`nengo_dl.configure_settings` with defaults that suit LMU networks.
+
+    Call it inside the top-level network, as NengoDL's own. It sets NengoDL's
+    noop planner and noop signal sorter unless ``kwargs`` say otherwise: for
+    LMUs NengoDL's default tree planner groups operators into a schedule
+    measured 3.7x slower (forward pass of a psMNIST-shaped LMU), and with the
+    noop sorter and ``unroll_simulation=RECOMMENDED_UNROLL`` (a Simulator
+    argument) training runs at about keras-lmu's speed
+    (``benchmarks/train_speed.py``). Results are the same either way; only
+    the schedule differs.
+
+    Examples
+    --------
+    >>> import nengo
+    >>> with nengo.Network() as net:
+    ...     configure_settings(stateful=False)
+    >>> net.config[net].planner.__name__
+    'noop_planner'
+    """
+    kwargs.setdefault("planner", nengo_dl.graph_optimizer.noop_planner)
+    kwargs.setdefault("sorter", nengo_dl.graph_optimizer.noop_order_signals)
+    nengo_dl.configure_settings(**kwargs)

@@ -137,16 +137,13 @@ def trained_ps_digits():
     """A small ReLU LMU trained on psDigits by NengoDL, weights frozen in."""
     nengo_dl = pytest.importorskip("nengo_dl")
     tf = pytest.importorskip("tensorflow")
-    from nengo_lmu.datasets import ps_digits  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel
+    import nengo_lmu.dl
+    from nengo_lmu.datasets import ps_digits
 
     x_train, y_train, x_test, y_test = ps_digits()
     with nengo.Network(seed=0) as net:
-        nengo_dl.configure_settings(
-            stateful=False,
-            keep_history=False,
-            planner=nengo_dl.graph_optimizer.noop_planner,
-            sorter=nengo_dl.graph_optimizer.noop_order_signals,
-        )
+        nengo_lmu.dl.configure_settings(stateful=False, keep_history=False)
         net.inp = nengo.Node(np.zeros(1))
         net.lmu = LMU(32, 12, theta=64.0, input_to_hidden=True,
                       hidden_neuron_type=nengo.RectifiedLinear())

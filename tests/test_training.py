@@ -8,15 +8,14 @@ from nengo_lmu import LMU, LegendreMemory, legendre_readout
 from nengo_lmu.datasets import ps_digits, white_noise
 
 nengo_dl = pytest.importorskip("nengo_dl")
+import nengo_lmu.dl  # noqa: E402  (after the skip: needs nengo_dl)
 tf = pytest.importorskip("tensorflow")
 
 
 def small_classifier(seed=0, n_out=3, **lmu_kwargs):
     """input -> LMU -> dense readout -> probe (last step only)."""
     with nengo.Network(seed=seed) as net:
-        nengo_dl.configure_settings(
-            stateful=False, planner=nengo_dl.graph_optimizer.noop_planner
-        )
+        nengo_lmu.dl.configure_settings(stateful=False)
         net.inp = nengo.Node(np.zeros(1))
         net.lmu = LMU(**lmu_kwargs)
         nengo.Connection(net.inp, net.lmu.input, synapse=None)
@@ -136,11 +135,7 @@ def test_delay_task_readout_learns():
 def test_ps_digits_learns(seed):
     x_train, y_train, x_test, y_test = ps_digits()
     with nengo.Network(seed=seed) as net:
-        nengo_dl.configure_settings(
-            stateful=False,
-            keep_history=False,
-            planner=nengo_dl.graph_optimizer.noop_planner,
-        )
+        nengo_lmu.dl.configure_settings(stateful=False, keep_history=False)
         inp = nengo.Node(np.zeros(1))
         lmu = LMU(units=48, order=24, theta=64.0, input_to_hidden=True)
         nengo.Connection(inp, lmu.input, synapse=None)

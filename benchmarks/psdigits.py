@@ -1,0 +1,134 @@
+"""psDigits: a rate LMU trained through NengoDL, test accuracy over several seeds.
+
+psDigits is scikit-learn's 8x8 digits as 64-step pixel sequences in a fixed
+random order (`nengo_lmu.datasets.ps_digits`): the offline analogue of
+psMNIST. The model is the paper's psMNIST cell at a smaller size: an LMU
+(``input_to_hidden``, tanh hidden layer) and a dense readout of the final
+hidden state. Each seed draws new initial weights and a new train/test split;
+the pixel permutation is fixed.
+
+Usage::
+
+    python benchmarks/psdigits.py [--seeds 0 1 2 3 4] [--epochs 60]
+
+Writes ``benchmarks/results/psdigits.json`` (and each seed's trained
+parameters to ``benchmarks/out/`` for the spiking benchmarks).
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import nengo  # noqa: E402
+import nengo_dl  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import nengo_lmu  # noqa: E402
+import nengo_lmu.dl  # noqa: E402
+from nengo_lmu.datasets import ps_digits  # noqa: E402
+
+HERE = pathlib.Path(__file__).parent
+RESULTS = HERE / "results" / "psdigits.json"
+MODEL = dict(units=128, order=64, theta=64.0, input_to_hidden=True)
+
+
+def build(seed, neuron_type=None):
+    with nengo.Network(seed=seed) as net:
+        nengo_lmu.dl.configure_settings(stateful=False, keep_history=False)
+        net.inp = nengo.Node(np.zeros(1))
+        kwargs = dict(MODEL)
+        if neuron_type is not None:
+            kwargs["hidden_neuron_type"] = neuron_type
+        net.lmu = nengo_lmu.LMU(**kwargs)
+        nengo.Connection(net.inp, net.lmu.input, synapse=None)
+        net.out = nengo.Node(size_in=10)
+        nengo.Connection(
+            net.lmu.output, net.out, transform=nengo_dl.dists.Glorot(), synapse=None
+        )
+        net.probe = nengo.Probe(net.out)
+    return net
+
+
+def train(seed, epochs, batch=64, lr=3e-3, neuron_type=None, save=None):
+    """Train one model; returns its figures and the network, trained values frozen in."""
+    x_train, y_train, x_test, y_test = ps_digits(split_seed=seed)
+    net = build(seed, neuron_type)
+    n = len(x_train) // batch * batch
+    n_test = len(x_test) // batch * batch
+    with nengo_dl.Simulator(
+        net,
+        dt=1.0,
+        minibatch_size=batch,
+        unroll_simulation=nengo_lmu.dl.RECOMMENDED_UNROLL,
+        progress_bar=False,
+    ) as sim:
+        schedule = tf.keras.optimizers.schedules.CosineDecay(lr, epochs * (n // batch))
+        sim.compile(
+            optimizer=tf.optimizers.Adam(schedule),
+            loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+        start = time.perf_counter()
+        history = sim.fit(
+            {net.inp: x_train[:n]},
+            {net.probe: y_train[:n, None, None]},
+            epochs=epochs,
+            verbose=0,
+        )
+        seconds = time.perf_counter() - start
+        result = sim.evaluate(
+            {net.inp: x_test[:n_test]}, {net.probe: y_test[:n_test, None, None]}, verbose=0
+        )
+        if save is not None:
+            sim.save_params(save)
+        sim.freeze_params(net)
+    return net, {
+        "seed": seed,
+        "test_accuracy": float(result["probe_accuracy"]),
+        "train_accuracy": float(history.history["probe_accuracy"][-1]),
+        "test_examples": n_test,
+        "train_seconds": seconds,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--epochs", type=int, default=60)
+    args = parser.parse_args()
+
+    (HERE / "out").mkdir(exist_ok=True)
+    runs = []
+    for seed in args.seeds:
+        _, run = train(seed, args.epochs, save=HERE / "out" / f"psdigits_seed{seed}")
+        runs.append(run)
+        print(
+            f"seed {seed}: test accuracy {run['test_accuracy']:.4f} "
+            f"(train {run['train_accuracy']:.4f}, {run['train_seconds']:.0f} s)",
+            flush=True,
+        )
+    acc = np.array([r["test_accuracy"] for r in runs])
+    summary = {
+        "model": MODEL,
+        "epochs": args.epochs,
+        "test_accuracy_mean": float(acc.mean()),
+        "test_accuracy_std": float(acc.std()),
+        "test_accuracy_min": float(acc.min()),
+        "runs": runs,
+    }
+    print(
+        f"psDigits test accuracy over {len(runs)} seeds: {acc.mean():.4f} "
+        f"+- {acc.std():.4f} (min {acc.min():.4f})"
+    )
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""psDigits spiking: a trained rate LMU converted to spiking inference.
+
+For each seed: train a ReLU LMU on psDigits through NengoDL (the model of
+``psdigits.py`` with ``nengo.RectifiedLinear`` hidden neurons), freeze its
+weights, convert it with `nengo_lmu.spiking.to_spiking` (each pixel held for
+``--presentation`` seconds, hidden neurons SpikingRectifiedLinear firing
+``--scale`` times faster with spikes as much smaller, the memory exact), then
+measure test accuracy of the rate network (NengoDL), the spiking network on
+the Nengo reference simulator, and on the nengo-loihi emulator (on the first
+``--loihi-digits`` test digits), with spikes and synaptic events per digit.
+
+Usage::
+
+    python benchmarks/psdigits_spiking.py [--seeds 0 1 2 3 4] [--epochs 40]
+
+Writes ``benchmarks/results/psdigits_spiking.json``.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import nengo  # noqa: E402
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from psdigits import train  # noqa: E402
+
+from nengo_lmu.datasets import ps_digits  # noqa: E402
+from nengo_lmu.spiking import to_spiking  # noqa: E402
+
+RESULTS = pathlib.Path(__file__).parent / "results" / "psdigits_spiking.json"
+
+
+def evaluate(conv, net, simulator, x, y, parallel, **sim_kwargs):
+    start = time.perf_counter()
+    out, spikes = conv.run(
+        simulator, conv.find(net.inp, net), x, conv.find(net.probe, net),
+        parallel=parallel, **sim_kwargs,
+    )
+    pred = out[:, -1].argmax(axis=-1)
+    return pred, {
+        "accuracy": float(np.mean(pred == y)),
+        "digits": int(len(y)),
+        "hidden_spikes_per_digit": spikes[0]["hidden"],
+        "synaptic_events_per_digit": spikes[0]["hidden_synaptic_events"],
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--presentation", type=float, default=0.02)
+    parser.add_argument("--scale", type=float, default=300.0)
+    parser.add_argument("--loihi-digits", type=int, default=100)
+    args = parser.parse_args()
+
+    import nengo_dl  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    import nengo_loihi  # pylint: disable=import-outside-toplevel
+
+    runs = []
+    for seed in args.seeds:
+        net, rate = train(seed, args.epochs, neuron_type=nengo.RectifiedLinear())
+        _, _, x_test, y_test = ps_digits(split_seed=seed)
+        n = rate["test_examples"]
+        x_test, y_test = x_test[:n], y_test[:n]
+        conv = to_spiking(
+            net, presentation_time=args.presentation, scale_firing_rates=args.scale
+        )
+        _, reference = evaluate(conv, net, nengo.Simulator, x_test, y_test, parallel=64)
+        m = min(args.loihi_digits, n)
+        _, loihi = evaluate(
+            conv, net, nengo_loihi.Simulator, x_test[:m], y_test[:m], parallel=min(m, 50),
+            target="sim",
+        )
+        # the reference simulator on the emulator's digits, for a paired comparison
+        run = {"seed": seed, "rate": rate, "reference": reference, "loihi_emulator": loihi}
+        runs.append(run)
+        print(
+            f"seed {seed}: rate {rate['test_accuracy']:.4f}, reference spiking "
+            f"{reference['accuracy']:.4f}, emulator {loihi['accuracy']:.4f} "
+            f"({m} digits); {reference['synaptic_events_per_digit']:.0f} synaptic "
+            "events per digit",
+            flush=True,
+        )
+
+    def stats(values):
+        values = np.array(values)
+        return {"mean": float(values.mean()), "std": float(values.std())}
+
+    summary = {
+        "presentation_time": args.presentation,
+        "scale_firing_rates": args.scale,
+        "epochs": args.epochs,
+        "rate_accuracy": stats([r["rate"]["test_accuracy"] for r in runs]),
+        "reference_accuracy": stats([r["reference"]["accuracy"] for r in runs]),
+        "loihi_emulator_accuracy": stats([r["loihi_emulator"]["accuracy"] for r in runs]),
+        "reference_minus_rate": stats(
+            [r["reference"]["accuracy"] - r["rate"]["test_accuracy"] for r in runs]
+        ),
+        "synaptic_events_per_digit": stats(
+            [r["reference"]["synaptic_events_per_digit"] for r in runs]
+        ),
+        "runs": runs,
+    }
+    for key in ("rate_accuracy", "reference_accuracy", "loihi_emulator_accuracy",
+                "reference_minus_rate", "synaptic_events_per_digit"):
+        print(f"{key}: {summary[key]['mean']:.4f} +- {summary[key]['std']:.4f}")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
