@@ -209,7 +209,7 @@ class LinearSystemBuilder(OpBuilder):
         b = signals.minibatch_size
         u = self._to_rows(signals.gather(self.input_data), self.input_d)
 
-        y = None
+        x = None
         if self.state_d > 0:
             x = self._state_to_rows(signals.gather(self.state_data))
             if self.input_d == 1:
@@ -217,6 +217,13 @@ class LinearSystemBuilder(OpBuilder):
                 x = tf.matmul(x, self.AT) + u * self.BT
             else:
                 x = tf.matmul(tf.concat([x, u], axis=-1), self.ABT)
+        self._write_state_and_output(signals, x, u, b)
+
+    def _write_state_and_output(self, signals, x, u, b):
+        """Scatter the new state ``x`` (as rows; None without state) and the
+        output ``y = C x + D u``."""
+        y = None
+        if x is not None:
             signals.scatter(self.state_data, self._state_from_rows(x, b))
             y = x if self.identity_output else tf.matmul(x, self.CT)
         if self.DT is not None and not self.identity_output:
@@ -224,7 +231,6 @@ class LinearSystemBuilder(OpBuilder):
             y = yd if y is None else y + yd
         if y is None:  # no state and D = 0
             y = tf.zeros(u.shape[:-1].concatenate([self.output_d]), dtype=signals.dtype)
-
         signals.scatter(
             self.output_data, self._from_rows(y, b, self.output_d), mode=self.mode
         )
@@ -459,7 +465,7 @@ class TimeScaledSystemBuilder(LinearSystemBuilder):
 
     def build_step(self, signals):
         b, g, c = signals.minibatch_size, self.n_ops, self.channels
-        n, k, p = self.state_d, self.input_d, self.output_d
+        n, k = self.state_d, self.input_d
 
         inp = tf.reshape(signals.gather(self.input_data), (b, g, c * k + 1))
         u = self._to_rows(tf.reshape(inp[:, :, : c * k], (b, g * c * k)), k)
@@ -484,7 +490,7 @@ class TimeScaledSystemBuilder(LinearSystemBuilder):
                 )
             )
 
-        y = None
+        x = None
         if n > 0:
             x = self._state_to_rows(signals.gather(self.state_data))
             if not self.cached:  # euler: x + s dt (x A^T + u B^T)
@@ -506,15 +512,7 @@ class TimeScaledSystemBuilder(LinearSystemBuilder):
                     x = tf.matmul(x, abt[..., :n, :]) + u * abt[..., n:, :]
                 else:
                     x = tf.matmul(tf.concat([x, u], axis=-1), abt)
-            signals.scatter(self.state_data, self._state_from_rows(x, b))
-            y = x if self.identity_output else tf.matmul(x, self.CT)
-        if self.DT is not None and not self.identity_output:
-            yd = tf.matmul(u, self.DT)
-            y = yd if y is None else y + yd
-        if y is None:  # no state and D = 0
-            y = tf.zeros(u.shape[:-1].concatenate([p]), dtype=signals.dtype)
-
-        signals.scatter(self.output_data, self._from_rows(y, b, p), mode=self.mode)
+        self._write_state_and_output(signals, x, u, b)
         return checks
 
     @staticmethod

@@ -174,6 +174,18 @@ class LinearSystem(Synapse):
         """
         if not self.analog:
             return self
+        method = self._check_discretization(dt, method)
+        A, B, C, D = self.ss
+        if self.state_d > 0:
+            Ad, Bd, _, _, _ = scipy.signal.cont2discrete(
+                (A, B, C, D), dt, method=method
+            )
+        else:
+            Ad, Bd = A, B
+        return LinearSystem((Ad, Bd, C, D), analog=False)
+
+    def _check_discretization(self, dt, method):
+        """The method to use (``self.method`` if None), with ``dt``, checked."""
         method = self.method if method is None else method
         if method not in DISCRETIZATION_METHODS:
             raise ValidationError(
@@ -183,14 +195,7 @@ class LinearSystem(Synapse):
             )
         if not (np.isfinite(dt) and dt > 0):
             raise ValidationError(f"must be positive (got {dt})", attr="dt", obj=self)
-        A, B, C, D = self.ss
-        if self.state_d > 0:
-            Ad, Bd, _, _, _ = scipy.signal.cont2discrete(
-                (A, B, C, D), dt, method=method
-            )
-        else:
-            Ad, Bd = A, B
-        return LinearSystem((Ad, Bd, C, D), analog=False)
+        return method
 
     def _check_shapes(self, shape_in, shape_out):
         """Number of channels the system is applied to for these signal shapes."""
@@ -488,15 +493,7 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
             ``(A_bar, B_bar, C, D)`` of ``(s A, s B, C, D)``, with ``analog=False``.
         """
         s = self._check_scale(s)
-        method = self.method if method is None else method
-        if method not in DISCRETIZATION_METHODS:
-            raise ValidationError(
-                f"must be one of {DISCRETIZATION_METHODS} (got {method!r})",
-                attr="method",
-                obj=self,
-            )
-        if not (np.isfinite(dt) and dt > 0):
-            raise ValidationError(f"must be positive (got {dt})", attr="dt", obj=self)
+        method = self._check_discretization(dt, method)
         Ad, Bd = self._discretize_AB(dt, method, s)
         return LinearSystem((Ad, Bd, self.C, self.D), analog=False)
 

@@ -15,31 +15,9 @@ tf = pytest.importorskip("tensorflow")
 from nengo_lmu import LMU, LegendreMemory, LinearSystem  # noqa: E402
 from nengo_lmu.dl import LinearSystemBuilder, SimLinearSystem  # noqa: E402
 from nengo_lmu.legendre import legendre_memory  # noqa: E402
+from helpers import Feed, run_reference  # noqa: E402  (tests/helpers.py)
 
 PY_FUNC_OPS = {"PyFunc", "PyFuncStateless", "EagerPyFunc"}
-
-
-class Feed:
-    """Node output replaying ``u[i]`` on step ``i`` (what NengoDL's ``data`` does)."""
-
-    def __init__(self, u, dt):
-        self.u = np.asarray(u)
-        self.dt = dt
-
-    def __call__(self, t):
-        return self.u[int(round(t / self.dt)) - 1]
-
-
-def run_reference(net, feed, u, probes, dt):
-    """Run ``net`` on the reference simulator once per minibatch item of ``u``."""
-    out = {p: [] for p in probes}
-    for ui in u:
-        feed.u = ui
-        with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
-            sim.run_steps(len(ui))
-        for p in probes:
-            out[p].append(sim.data[p])
-    return {p: np.stack(v) for p, v in out.items()}
 
 
 def graph_op_types(sim, inputs):

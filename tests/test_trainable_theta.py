@@ -14,31 +14,9 @@ from nengo_lmu.dl import (  # noqa: E402
     TimeScaledSystemBuilder,
 )
 from nengo_lmu.legendre import legendre_memory, legendre_readout  # noqa: E402
+from helpers import Feed, run_reference  # noqa: E402  (tests/helpers.py)
 
 METHODS = ("zoh", "euler", "bilinear")
-
-
-class Feed:
-    """Node output replaying ``u[i]`` on step ``i`` (what NengoDL's ``data`` does)."""
-
-    def __init__(self, u, dt):
-        self.u = np.asarray(u)
-        self.dt = dt
-
-    def __call__(self, t):
-        return self.u[int(round(t / self.dt)) - 1]
-
-
-def run_reference(net, feed, u, probes, dt):
-    """Run ``net`` on the reference simulator once per minibatch item of ``u``."""
-    out = {p: [] for p in probes}
-    for ui in u:
-        feed.u = ui
-        with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
-            sim.run_steps(len(ui))
-        for p in probes:
-            out[p].append(sim.data[p])
-    return {p: np.stack(v) for p, v in out.items()}
 
 
 def assert_close(actual, desired, rtol):
