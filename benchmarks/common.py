@@ -49,10 +49,14 @@ def evaluate(sim, p_u, p, p_exact, order, theta, skip, lag=1):
     k = int(round(theta / sim.dt))
     delayed = np.vstack([np.zeros((k, 1)), u[: len(u) - k]])
     P = legendre_readout(order, 1.0)
+    # Voelker's thesis protocol: 100 delays spanning the window, pooled, against
+    # the ideal (exact) memory's window rather than the true delayed input
+    W = legendre_readout(order, np.linspace(0, 1, 100))
     s = slice(skip, None)
     return dict(
         state=nrmse(x[s], m_late[s]),
         delay=nrmse((x @ P)[s, None], delayed[s]),
+        window=nrmse((x @ W.T)[s], (m_late @ W.T)[s]),
         exact_delay=nrmse((m @ P)[s, None], delayed[s]),
     )
 
