@@ -1,9 +1,9 @@
 """Map linear systems onto recurrent neural populations (NEF principle 3).
 
 A population whose recurrent and input connections both pass through the
-synapse :math:`h` computes :math:`x = h * (A' x + B' u)`. `ss2sim` finds the
+synapse :math:`h` computes :math:`x = h * (A' x + B' u)` [1]_. `ss2sim` finds the
 transforms :math:`(A', B')` that make this equal to a desired system
-:math:`\\dot{x} = A x + B u` (or its discretisation). `state_scales` and
+:math:`\\dot{x} = A x + B u` (or its discretisation) [2]_. `state_rms` and
 `normalize` rescale the state so each population uses its radius.
 
 References

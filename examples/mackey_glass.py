@@ -1,0 +1,72 @@
+"""Mackey-Glass prediction: an LMU forecasts a chaotic time series.
+
+The Mackey-Glass series (tau = 17, `nengo_lmu.datasets.mackey_glass`),
+sampled every step; the task: from the series up to step t, predict it
+``--ahead`` steps later. An LMU (tanh hidden layer, memory of the last
+``theta`` steps) with a linear readout, trained through NengoDL; the test
+NRMSE is compared with the persistence baseline (predict "no change").
+(The paper's 4-layer, 18k-parameter models: LMU 4.87 %, LSTM 5.87 % NRMSE.)
+
+Run: python examples/mackey_glass.py [--quick]
+"""
+
+import argparse
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import nengo  # noqa: E402
+import nengo_dl  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import nengo_lmu  # noqa: E402
+import nengo_lmu.dl  # noqa: E402
+from nengo_lmu.datasets import mackey_glass  # noqa: E402
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+parser.add_argument("--quick", action="store_true", help="less data, fewer epochs")
+parser.add_argument("--ahead", type=int, default=15, help="steps to predict ahead")
+args = parser.parse_args()
+
+steps = 128  # length of each training sequence
+n_seq = 64 if args.quick else 256
+epochs = 5 if args.quick else 40
+
+# one long series, cut into sequences; inputs are centred (the series ~ 0.9)
+series = mackey_glass(n_seq * steps + args.ahead, seed=0)
+series = series - 0.9
+x = np.stack([series[i * steps : (i + 1) * steps] for i in range(n_seq)])[..., None]
+y = np.stack(
+    [series[i * steps + args.ahead : (i + 1) * steps + args.ahead] for i in range(n_seq)]
+)[..., None]
+n_train = n_seq * 3 // 4
+batch = 16
+
+with nengo.Network(seed=0) as net:
+    nengo_lmu.dl.configure_settings(stateful=False)
+    inp = nengo.Node(np.zeros(1))
+    lmu = nengo_lmu.LMU(units=32, order=8, theta=32.0, input_to_hidden=True)
+    nengo.Connection(inp, lmu.input, synapse=None)
+    out = nengo.Node(size_in=1)
+    nengo.Connection(lmu.output, out, transform=nengo_dl.dists.Glorot(), synapse=None)
+    probe = nengo.Probe(out)
+
+with nengo_dl.Simulator(
+    net, dt=1.0, minibatch_size=batch, unroll_simulation=nengo_lmu.dl.RECOMMENDED_UNROLL,
+    progress_bar=False,
+) as sim:
+    sim.compile(optimizer=tf.optimizers.Adam(3e-3), loss=tf.losses.mse)
+    sim.fit({inp: x[:n_train]}, {probe: y[:n_train]}, epochs=epochs, verbose=0)
+    predicted = sim.predict({inp: x[n_train:]}, verbose=0)[probe]
+
+
+def nrmse(a, b):
+    return np.sqrt(np.mean((a - b) ** 2) / np.mean((b - b.mean()) ** 2))
+
+
+warm = slice(32, None)  # skip the first theta steps of each sequence (empty memory)
+target = y[n_train:, warm]
+print(f"predicting {args.ahead} steps ahead, test NRMSE:")
+print(f"  LMU:         {nrmse(predicted[:, warm], target):.4f}")
+print(f"  persistence: {nrmse(x[n_train:, warm], target):.4f}")

@@ -1,0 +1,85 @@
+"""``nengo-lmu demo --quick``: the newcomer's first command."""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+from nengo_lmu.cli import main
+from nengo_lmu.demo import PLOTS, STAGES
+
+
+def run(*args, cwd=None):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run(
+        [sys.executable, "-m", "nengo_lmu", *args],
+        capture_output=True, text=True, timeout=600, env=env, cwd=cwd,
+    )
+
+
+def test_demo_quick(tmp_path):
+    result = run("demo", "--quick", "--out", str(tmp_path / "plots"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    # one table, a row per stage
+    lines = out.splitlines()
+    header = [
+        i for i, line in enumerate(lines)
+        if re.match(r"stage +accuracy +delay NRMSE +wall s +neurons +syn\. events$", line)
+    ]
+    assert len(header) == 1, out
+    table = lines[header[0]:]
+    rows = {line[:31].strip(): line[31:].split() for line in table[2 : 2 + len(STAGES)]}
+    assert list(rows) == list(STAGES)
+    # accuracies of the quick run (32 units, 10 epochs; measured 0.69-0.84 on
+    # 32 digits, 0.62 on 16 for the emulator); chance is 0.1
+    for stage in ("rate (NengoDL)", "spiking (reference)"):
+        assert float(rows[stage][0]) > 0.4, out
+    assert float(rows["spiking (Loihi emulator)"][0]) > 0.25, out
+    # the exact order-6 memory of 1 Hz noise delays by theta/2 almost exactly
+    # (measured 0.010); the neural one less well (0.031 reference, 0.11 emulator)
+    assert float(rows["memory, exact"][1]) < 0.05
+    assert float(rows["memory, neural (reference)"][1]) < 0.15
+    assert float(rows["memory, neural (Loihi emulator)"][1]) < 0.4
+    for stage in ("memory, neural (reference)", "spiking (reference)"):
+        assert float(rows[stage][-1].replace(",", "")) > 0  # synaptic events
+    for name in PLOTS:
+        png = tmp_path / "plots" / name
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert png.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["demo", "--order", "0"], "argument --order: '0' is not positive"),
+        (["demo", "--theta", "abc"], "argument --theta: 'abc' is not a number"),
+        (["demo", "--neuron-type", "tanh"], "argument --neuron-type: invalid choice"),
+        (["demo", "--presentation-time", "0.0105"], "not a whole number of 1 ms"),
+        (["dmeo"], "invalid choice: 'dmeo'"),
+    ],
+)
+def test_bad_options(args, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("nengo-lmu: error: "), err
+    assert message in err
+
+
+def test_bad_option_subprocess(tmp_path):
+    # the console path too: one line, no traceback, status 2 (TensorFlow's
+    # "Could not find TensorRT" lines, printed on import whatever
+    # TF_CPP_MIN_LOG_LEVEL says, may come before it)
+    (tmp_path / "file").write_text("")
+    result = run("demo", "--quick", "--out", str(tmp_path / "file"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"nengo-lmu: error: --out {str(tmp_path / 'file')!r} exists and is not a "
+        "folder (see nengo-lmu demo --help)"
+    )
+    assert "Traceback" not in result.stderr and result.stdout == ""
