@@ -36,3 +36,45 @@ def test_two_setup_commands():
     # .ci/run reads them from the README by these markers
     ci = (ROOT / ".ci" / "run").read_text()
     assert "# setup: install" in ci and "# setup: test" in ci
+
+
+def measured_pairs():
+    """Every (mean, std) pair in benchmarks/results/*.json."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    pairs = []
+
+    def walk(x):
+        if isinstance(x, dict):
+            if isinstance(x.get("mean"), float) and isinstance(x.get("std"), float):
+                pairs.append((x["mean"], x["std"]))
+            for key, value in x.items():
+                if key.endswith("_mean") and isinstance(value, float):
+                    std = x.get(key[: -len("_mean")] + "_std")
+                    if isinstance(std, float):
+                        pairs.append((value, std))
+                walk(value)
+        elif isinstance(x, list):
+            for value in x:
+                walk(value)
+
+    for path in sorted((ROOT / "benchmarks" / "results").glob("*.json")):
+        walk(json.loads(path.read_text()))
+    return pairs
+
+
+def test_results_table_quotes_the_benchmarks():
+    # the README's figures are typed, so check each "mean ± std" against the
+    # results files at the precision it is printed with (percentages: x100)
+    section = README.split("Results\n=======")[1].split("\nLicensing\n")[0]
+    figures = re.findall(r"([0-9]+\.[0-9]+) ± ([0-9]+\.[0-9]+)( ?%)?", section)
+    assert len(figures) >= 3
+    pairs = measured_pairs()
+    for mean, std, percent in figures:
+        scale = 100 if percent else 1
+        decimals = len(mean.split(".")[1])
+        assert any(
+            round(m * scale, decimals) == float(mean)
+            and round(s * scale, len(std.split(".")[1])) == float(std)
+            for m, s in pairs
+        ), f"{mean} ± {std}{percent} is not in benchmarks/results/*.json"
