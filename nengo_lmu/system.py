@@ -197,27 +197,31 @@ class LinearSystem(Synapse):
             raise ValidationError(f"must be positive (got {dt})", attr="dt", obj=self)
         return method
 
+    #: Inputs after the channels' ``c * input_d`` (a time-scale, in a subclass).
+    extra_inputs = 0
+
     def _check_shapes(self, shape_in, shape_out):
         """Number of channels the system is applied to for these signal shapes."""
         (size_in,) = shape_in if len(shape_in) == 1 else (None,)
         (size_out,) = shape_out if len(shape_out) == 1 else (None,)
-        k, p = self.input_d, self.output_d
+        k, p, e = self.input_d, self.output_d, self.extra_inputs
         if (
             size_in is None
             or size_out is None
-            or size_in % k
+            or size_in <= e
+            or (size_in - e) % k
             or size_out % p
-            or size_in // k != size_out // p
-            or size_in == 0
+            or (size_in - e) // k != size_out // p
         ):
+            extra = f" + {e}" if e else ""
             raise ValidationError(
                 f"{type(self).__name__} with {k} input(s) and {p} output(s) "
                 f"cannot map shape {shape_in} to shape {shape_out}: it is applied "
-                f"to c channels, with c*{k} inputs and c*{p} outputs",
+                f"to c channels, with c*{k}{extra} inputs and c*{p} outputs",
                 attr="shape",
                 obj=self,
             )
-        return size_in // k
+        return (size_in - e) // k
 
     def make_state(self, shape_in, shape_out, dt, dtype=None, y0=0):
         """The state ``X``, shape ``(state_d, channels)``, initially zero."""
@@ -463,6 +467,8 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
     ...     _ = nengo.Connection(scale, memory[1:], transform=[[2.0]], synapse=None)
     """
 
+    extra_inputs = 1  # the time-scale s, after the channels' inputs
+
     def __init__(self, sys, analog=True, method="zoh", **kwargs):
         if isinstance(sys, (LinearSystem, LinearFilter)):
             analog = sys.analog
@@ -522,28 +528,6 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
             )
         return s
 
-    def _check_shapes(self, shape_in, shape_out):
-        """Number of channels for these signal shapes (the input has ``+ 1``)."""
-        (size_in,) = shape_in if len(shape_in) == 1 else (None,)
-        (size_out,) = shape_out if len(shape_out) == 1 else (None,)
-        k, p = self.input_d, self.output_d
-        if (
-            size_in is None
-            or size_out is None
-            or (size_in - 1) % k
-            or size_out % p
-            or (size_in - 1) // k != size_out // p
-            or size_in <= 1
-        ):
-            raise ValidationError(
-                f"{type(self).__name__} with {k} input(s) and {p} output(s) "
-                f"cannot map shape {shape_in} to shape {shape_out}: it is applied "
-                f"to c channels, with c*{k} + 1 inputs (the last is the "
-                f"time-scale) and c*{p} outputs",
-                attr="shape",
-                obj=self,
-            )
-        return (size_in - 1) // k
 
     def make_step(self, shape_in, shape_out, dt, rng, state):
         """Step function ``y_t = step(t, [u_t, s_t])``."""
