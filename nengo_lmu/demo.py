@@ -348,11 +348,7 @@ def plot_memory_window(out, sim, net, settings):
     ax1.set_xlabel("time (s)")
     ax1.set_title(f"delayed input (order {order}, theta {theta:g} s)")
     ax1.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "memory_window.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, out, "memory_window.png")
 
 
 def plot_raster(out, sim, net, settings, per_ensemble=15):
@@ -375,11 +371,7 @@ def plot_raster(out, sim, net, settings, per_ensemble=15):
         f"memory spikes: {per_ensemble} of {settings.memory_neurons} neurons per state "
         "(reference simulator)"
     )
-    fig.tight_layout()
-    path = out / "memory_raster.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, out, "memory_raster.png")
 
 
 # --- training and deployment -----------------------------------------------------
@@ -480,11 +472,7 @@ def plot_training(out, history):
         ax.set_xlabel("epoch")
         ax.legend()
     fig.suptitle("psDigits training through NengoDL")
-    fig.tight_layout()
-    path = out / "training.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, out, "training.png")
 
 
 def convert(net, settings):
@@ -550,8 +538,15 @@ def plot_predictions(out, rate, reference, loihi):
     ax1.set_yticks(range(10))
     ax1.set_title("predictions")
     ax1.legend(fontsize=8)
+    return _save_figure(fig, out, "predictions.png")
+
+
+def _save_figure(fig, out, name):
+    """Write ``fig`` to ``out / name`` and close it; returns the path."""
+    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+
     fig.tight_layout()
-    path = out / "predictions.png"
+    path = out / name
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
