@@ -6,8 +6,12 @@ weights, convert it with `nengo_lmu.spiking.to_spiking` (each pixel held for
 ``--presentation`` seconds, hidden neurons SpikingRectifiedLinear firing
 ``--scale`` times faster with spikes as much smaller, the memory exact), then
 measure test accuracy of the rate network (NengoDL), the spiking network on
-the Nengo reference simulator, and on the nengo-loihi emulator (on the first
-``--loihi-digits`` test digits), with spikes and synaptic events per digit.
+the Nengo reference simulator, and on the nengo-loihi emulator through
+`nengo_lmu.loihi.Simulator` (rectified host-input encoding, 1 ms input
+filter, the last output read after the output filter's lag and the chip's
+latency), with spikes and synaptic events per digit. For comparison, the
+same network on plain ``nengo_loihi.Simulator`` (nengo-loihi's defaults),
+on the first ``--defaults-digits`` test digits.
 
 Usage::
 
@@ -31,6 +35,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from psdigits import train  # noqa: E402
 
+from nengo_lmu import loihi  # noqa: E402
 from nengo_lmu.datasets import ps_digits  # noqa: E402
 from nengo_lmu.spiking import to_spiking  # noqa: E402
 
@@ -59,7 +64,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--presentation", type=float, default=0.02)
     parser.add_argument("--scale", type=float, default=300.0)
-    parser.add_argument("--loihi-digits", type=int, default=100)
+    parser.add_argument("--defaults-digits", type=int, default=100)
     args = parser.parse_args()
 
     import nengo_dl  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
@@ -75,19 +80,27 @@ def main():
             net, presentation_time=args.presentation, scale_firing_rates=args.scale
         )
         _, reference = evaluate(conv, net, nengo.Simulator, x_test, y_test, parallel=64)
-        m = min(args.loihi_digits, n)
-        _, loihi = evaluate(
-            conv, net, nengo_loihi.Simulator, x_test[:m], y_test[:m], parallel=min(m, 50),
+        _, emulator = evaluate(
+            conv, net, loihi.Simulator, x_test, y_test, parallel=50, target="sim"
+        )
+        m = min(args.defaults_digits, n)
+        _, defaults = evaluate(
+            conv, net, nengo_loihi.Simulator, x_test[:m], y_test[:m], parallel=50,
             target="sim",
         )
-        # the reference simulator on the emulator's digits, for a paired comparison
-        run = {"seed": seed, "rate": rate, "reference": reference, "loihi_emulator": loihi}
+        run = {
+            "seed": seed,
+            "rate": rate,
+            "reference": reference,
+            "loihi_emulator": emulator,
+            "loihi_emulator_nengo_loihi_defaults": defaults,
+        }
         runs.append(run)
         print(
             f"seed {seed}: rate {rate['test_accuracy']:.4f}, reference spiking "
-            f"{reference['accuracy']:.4f}, emulator {loihi['accuracy']:.4f} "
-            f"({m} digits); {reference['synaptic_events_per_digit']:.0f} synaptic "
-            "events per digit",
+            f"{reference['accuracy']:.4f}, emulator {emulator['accuracy']:.4f} "
+            f"(nengo-loihi defaults {defaults['accuracy']:.4f} on {m} digits); "
+            f"{reference['synaptic_events_per_digit']:.0f} synaptic events per digit",
             flush=True,
         )
 
@@ -102,8 +115,14 @@ def main():
         "rate_accuracy": stats([r["rate"]["test_accuracy"] for r in runs]),
         "reference_accuracy": stats([r["reference"]["accuracy"] for r in runs]),
         "loihi_emulator_accuracy": stats([r["loihi_emulator"]["accuracy"] for r in runs]),
+        "loihi_emulator_nengo_loihi_defaults_accuracy": stats(
+            [r["loihi_emulator_nengo_loihi_defaults"]["accuracy"] for r in runs]
+        ),
         "reference_minus_rate": stats(
             [r["reference"]["accuracy"] - r["rate"]["test_accuracy"] for r in runs]
+        ),
+        "loihi_emulator_minus_rate": stats(
+            [r["loihi_emulator"]["accuracy"] - r["rate"]["test_accuracy"] for r in runs]
         ),
         "synaptic_events_per_digit": stats(
             [r["reference"]["synaptic_events_per_digit"] for r in runs]
@@ -111,7 +130,8 @@ def main():
         "runs": runs,
     }
     for key in ("rate_accuracy", "reference_accuracy", "loihi_emulator_accuracy",
-                "reference_minus_rate", "synaptic_events_per_digit"):
+                "loihi_emulator_nengo_loihi_defaults_accuracy", "reference_minus_rate",
+                "loihi_emulator_minus_rate", "synaptic_events_per_digit"):
         print(f"{key}: {summary[key]['mean']:.4f} +- {summary[key]['std']:.4f}")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(summary, indent=2) + "\n")

@@ -6,7 +6,8 @@ trained weights into the network, convert it with
 `nengo_lmu.spiking.to_spiking` (each pixel held for 20 ms; the memory's
 window stretched to match, exactly by zero-order hold), check it against
 Loihi's limits (`nengo_lmu.loihi.check`), and run it on the emulator
-(``nengo_loihi.Simulator(..., target="sim")``).
+(`nengo_lmu.loihi.Simulator`, nengo-loihi's simulator with a quieter, faster
+host-to-chip link, ``target="sim"``).
 
 Run: python examples/loihi_deploy.py [--quick]
 """
@@ -19,7 +20,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import nengo  # noqa: E402
 import nengo_dl  # noqa: E402
-import nengo_loihi  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -67,7 +67,7 @@ nengo_lmu.loihi.check(conv.network)  # raises, naming the fix, if a limit is bro
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # nengo-loihi's build chatter
     outputs, spikes = conv.run(
-        nengo_loihi.Simulator, conv.find(inp, net), x_test[:n_digits],
+        nengo_lmu.loihi.Simulator, conv.find(inp, net), x_test[:n_digits],
         conv.find(probe, net), parallel=n_digits, target="sim",
     )
 y = y_test[:n_digits]

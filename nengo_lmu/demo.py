@@ -178,11 +178,11 @@ def run_demo(settings, log=print):
     rows.append(reference_row)
     log(f"[4/4] Spiking inference on the Loihi emulator "
         f"({settings.loihi_digits} test digits)")
-    import nengo_loihi  # pylint: disable=import-outside-toplevel
+    from nengo_lmu import loihi  # pylint: disable=import-outside-toplevel
 
     n = min(settings.loihi_digits, len(data["y"]))
     loihi_row, loihi_out = spiking_stage(
-        conv, net, nengo_loihi.Simulator, data["x"][:n], data["y"][:n],
+        conv, net, loihi.Simulator, data["x"][:n], data["y"][:n],
         "spiking (Loihi emulator)", parallel=n, target="sim",
     )
     rows.append(loihi_row)
@@ -223,7 +223,7 @@ def memory_stage(settings, out):
         LegendreMemory,
         legendre_readout,
     )
-    from nengo_lmu.loihi import ENSEMBLE_KWARGS  # pylint: disable=import-outside-toplevel
+    from nengo_lmu import loihi  # pylint: disable=import-outside-toplevel
 
     s = settings
     spiking_type = NEURON_TYPES[s.neuron_type][1]
@@ -238,7 +238,7 @@ def memory_stage(settings, out):
             net.neural = LegendreMemory(
                 order, theta, n_neurons=s.memory_neurons, neuron_type=spiking_type(),
                 synapse=0.1, input_high=high, input_rms=rms, target=target,
-                ensemble_kwargs=ENSEMBLE_KWARGS if target == "loihi" else None,
+                ensemble_kwargs=loihi.ENSEMBLE_KWARGS if target == "loihi" else None,
             )
             nengo.Connection(net.stim, net.exact.input, synapse=None)
             nengo.Connection(net.stim, net.neural.input, synapse=None)
@@ -256,12 +256,10 @@ def memory_stage(settings, out):
                 sim.run(s.memory_time)
         return sim, time.perf_counter() - start
 
-    import nengo_loihi  # pylint: disable=import-outside-toplevel
-
     net = build("nengo")
     sim, seconds = run(net, nengo.Simulator)
     loihi_net = build("loihi")
-    loihi_sim, loihi_seconds = run(loihi_net, nengo_loihi.Simulator, target="sim")
+    loihi_sim, loihi_seconds = run(loihi_net, loihi.Simulator, target="sim")
 
     # the delayed input u(t - r theta), r = memory_delay, read out of each
     # memory and compared with the input that simulator saw (nengo-loihi

@@ -18,14 +18,31 @@ host. What matters for an accurate recurrent network such as
   exponent``. For a decoded connection this happens when its transform times
   the decoders is small (`min_decoded_transform`).
 * **Host input** is spike-encoded by on/off neurons of at most one spike per
-  step: a value beyond the post ensemble's radius saturates.
+  step: a value beyond the post ensemble's radius saturates. nengo-loihi's
+  pair fires at ``500 (1 ± x)`` Hz, so even a zero input arrives as two
+  500 Hz trains whose beats are noise; its chip side is filtered by the same
+  5 ms ``decode_tau``, a lag that a sample held for 20 ms cannot hide.
+  `Simulator` encodes host values with `RectifiedInputNeurons` (no
+  baseline) and a 1 ms ``decode_tau``: on psDigits (``to_spiking``, 20 ms
+  per pixel, seed 0, 100 digits) emulator accuracy 70% with nengo-loihi's
+  defaults, 74% with the rectified encoding, 90% with both (rate network
+  93%, reference simulator 92%).
 * **1024 compartments per core**; `nengo_loihi.BlockShape` splits a larger
   ensemble over cores (`configure`).
+
+This module needs nengo-loihi (``pip install nengo-lmu[loihi]``).
 """
 
 import nengo
+import nengo_loihi
 import numpy as np
 from nengo.exceptions import BuildError, ValidationError
+from nengo.params import NumberParam
+from nengo_loihi.builder import Model
+from nengo_loihi.decode_neurons import OnOffDecodeNeurons
+
+from nengo_lmu.networks.memory import LOIHI_DECODE_TAU, LegendreMemory
+from nengo_lmu.params import check_param
 
 #: Neuron types nengo-loihi 1.1 runs on the chip.
 CHIP_NEURON_TYPES = (nengo.LIF, nengo.SpikingRectifiedLinear)
@@ -38,6 +55,99 @@ MAX_COMPARTMENTS = 1024
 ENSEMBLE_KWARGS = dict(
     max_rates=nengo.dists.Uniform(100, 120), intercepts=nengo.dists.Uniform(-1.0, 0.5)
 )
+
+
+#: `Simulator`'s ``decode_tau`` (the Lowpass after host input spikes and
+#: decode neurons) when the network needs no other.
+INPUT_TAU = 0.001
+
+
+class RectifiedInputNeurons(OnOffDecodeNeurons):
+    """Host-to-chip spike encoding without a baseline.
+
+    For each dimension, an "on" neuron fires at ``rate * max(x, 0)`` and an
+    "off" neuron at ``rate * max(-x, 0)`` (integrate-and-fire, so the spike
+    count tracks the integral of ``x``: a sigma-delta code), with ``rate =
+    1 / dt``: one spike per step at ``|x| = 1``, where it saturates like
+    nengo-loihi's default. Unlike that default (``rate / 2 * (1 ± x)``),
+    nothing fires for ``x = 0`` and a small ``x`` costs few spikes, carrying
+    little noise.
+
+    Set as a `nengo_loihi.builder.Model`'s ``node_neurons`` (`Simulator` does).
+    """
+
+    def __init__(self, dt=0.001):
+        super().__init__(pairs_per_dim=1, dt=dt, is_input=True)
+        self.gain = self.rate * np.ones(2)  # on, off
+        self.bias = np.zeros(2)
+
+
+class Simulator(nengo_loihi.Simulator):
+    """`nengo_loihi.Simulator` with a quieter, faster host-to-chip link.
+
+    Builds with a `nengo_loihi.builder.Model` whose ``node_neurons`` are
+    `RectifiedInputNeurons` and whose ``decode_tau`` is ``decode_tau``. All
+    other arguments are nengo-loihi's (e.g. ``target="sim"`` for the
+    emulator).
+
+    Parameters
+    ----------
+    network : nengo.Network
+    dt : float, optional
+    decode_tau : float, optional
+        The Lowpass on host input spikes and after decode neurons. None:
+        ``LOIHI_DECODE_TAU`` (5 ms, nengo-loihi's) if ``network`` holds a
+        `.LegendreMemory` mapped through decode neurons (``target="loihi"``,
+        ``weights=False``: its recurrence was mapped for that filter), else
+        `INPUT_TAU` (1 ms). A value that contradicts such a memory is a
+        BuildError.
+    **kwargs
+        Passed to `nengo_loihi.Simulator`; with ``model`` given, nothing is
+        changed.
+
+    Attributes
+    ----------
+    latency_steps : int
+        Steps from a change of a host input to its first effect on a host
+        output through one layer of chip neurons (2: one each way, measured
+        on the emulator); `.SpikingConversion.run` reads outputs this much
+        later.
+    """
+
+    latency_steps = 2
+
+    def __init__(self, network, dt=0.001, decode_tau=None, **kwargs):
+        if kwargs.get("model") is None:
+            kwargs["model"] = self.model_for(network, dt, decode_tau)
+        super().__init__(network, dt=dt, **kwargs)
+
+    @staticmethod
+    def model_for(network, dt=0.001, decode_tau=None):
+        """The `nengo_loihi.builder.Model` that `Simulator` builds ``network`` into."""
+        decode_tau = check_param(
+            NumberParam("decode_tau", low=0, optional=True), decode_tau
+        )
+        needed = [
+            mem
+            for mem in network.all_networks
+            if isinstance(mem, LegendreMemory)
+            and mem.n_neurons is not None
+            and mem.target == "loihi"
+            and not mem.weights
+        ]
+        if decode_tau is None:
+            decode_tau = LOIHI_DECODE_TAU if needed else INPUT_TAU
+        elif needed and not np.isclose(decode_tau, LOIHI_DECODE_TAU):
+            raise BuildError(
+                f"{needed[0]} maps its recurrence through decode neurons filtered "
+                f"by {LOIHI_DECODE_TAU * 1000:g} ms; decode_tau={decode_tau:g} would "
+                "detune it. Leave decode_tau=None, or use weights=True (no decode "
+                "neurons)"
+            )
+        model = Model(dt=dt)
+        model.node_neurons = RectifiedInputNeurons(dt=dt)
+        model.decode_tau = decode_tau
+        return model
 
 
 def min_decoded_transform(n_neurons):

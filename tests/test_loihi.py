@@ -6,9 +6,9 @@ import pytest
 from nengo.exceptions import BuildError, ValidationError
 
 from nengo_lmu import LegendreMemory
-from nengo_lmu import loihi
 
 nengo_loihi = pytest.importorskip("nengo_loihi")
+from nengo_lmu import loihi  # noqa: E402  (needs nengo_loihi)
 
 
 def run_emulator(T=3.0, seed=0, **kwargs):
@@ -130,3 +130,63 @@ def test_memory_input_split_for_loihi():
         assert total == pytest.approx(b)
         assert max(abs(float(c.transform.init)) for c in conns) * 0.9 <= 1
     loihi.check(mem, input_range=0.9)
+
+
+def test_rectified_input_neurons_have_no_baseline():
+    # on = rate * max(x, 0), off = rate * max(-x, 0), rate = 1 / dt
+    x = np.array([-0.6, 0.0, 0.3, 1.0])
+    for neurons, expected_on, expected_off in [
+        (loihi.RectifiedInputNeurons(dt=0.001), [0, 0, 300, 1000], [600, 0, 0, 0]),
+        # nengo-loihi's default: a 500 Hz pair even at x = 0
+        (nengo_loihi.decode_neurons.OnOffDecodeNeurons(dt=0.001, is_input=True),
+         [200, 500, 650, 1000], [800, 500, 350, 0]),
+    ]:
+        ens = neurons.get_ensemble(1, add_to_container=False)
+        encoders = np.asarray(ens.encoders)[:, 0]  # [+1, -1]
+        currents = ens.gain * encoders * x[:, None] + ens.bias
+        rates = ens.neuron_type.rates(currents, np.ones(2), np.zeros(2))
+        assert np.allclose(rates[:, 0], expected_on) and np.allclose(rates[:, 1], expected_off)
+
+
+def _host_step_to_host(simulator, **kwargs):
+    """Steps from a host input step to its first effect back on the host,
+    through one chip neuron."""
+    with nengo.Network(seed=0) as net:
+        u = nengo.Node(nengo.processes.PresentInput([[0.0], [1.0]], 0.05))
+        ens = nengo.Ensemble(1, 1, neuron_type=nengo.SpikingRectifiedLinear(),
+                             gain=[5000.0], bias=[0.0])
+        nengo.Connection(u, ens.neurons, synapse=None)
+        out = nengo.Node(size_in=1)
+        nengo.Connection(ens.neurons, out, synapse=None)
+        p_in, p_out = nengo.Probe(u), nengo.Probe(out)
+    with simulator(net, progress_bar=False, **kwargs) as sim:
+        sim.run(0.08)
+    first_in = np.flatnonzero(sim.data[p_in][:, 0])[0]
+    return np.flatnonzero(sim.data[p_out][:, 0])[0] - first_in
+
+
+def test_simulator_latency_is_measured():
+    assert _host_step_to_host(nengo.Simulator) == 0
+    assert _host_step_to_host(loihi.Simulator, target="sim") == loihi.Simulator.latency_steps
+    # nengo-loihi's defaults: the 5 ms input filter adds more
+    assert _host_step_to_host(nengo_loihi.Simulator, target="sim") > 2
+
+
+def test_simulator_decode_tau():
+    def memory_net(**kwargs):
+        with nengo.Network() as net:
+            LegendreMemory(3, 0.1, n_neurons=10, target="loihi", **kwargs)
+        return net
+
+    assert loihi.Simulator.model_for(memory_net()).decode_tau == loihi.INPUT_TAU
+    model = loihi.Simulator.model_for(memory_net(), decode_tau=0.002)
+    assert model.decode_tau == 0.002
+    assert isinstance(model.node_neurons, loihi.RectifiedInputNeurons)
+    # a memory mapped through decode neurons needs nengo-loihi's 5 ms
+    decoded = memory_net(weights=False)
+    assert loihi.Simulator.model_for(decoded).decode_tau == 0.005
+    with pytest.raises(BuildError, match="decode_tau=0.001 would detune"):
+        loihi.Simulator.model_for(decoded, decode_tau=0.001)
+    with pytest.raises(ValidationError) as exc:
+        loihi.Simulator.model_for(memory_net(), decode_tau=-1)
+    assert exc.value.attr == "decode_tau"
