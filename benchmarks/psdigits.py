@@ -23,7 +23,6 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import nengo  # noqa: E402
 import nengo_dl  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -38,20 +37,12 @@ MODEL = dict(units=128, order=64, theta=64.0, input_to_hidden=True)
 
 
 def build(seed, neuron_type=None):
-    with nengo.Network(seed=seed) as net:
-        nengo_lmu.dl.configure_settings(stateful=False, keep_history=False)
-        net.inp = nengo.Node(np.zeros(1))
-        kwargs = dict(MODEL)
-        if neuron_type is not None:
-            kwargs["hidden_neuron_type"] = neuron_type
-        net.lmu = nengo_lmu.LMU(**kwargs)
-        nengo.Connection(net.inp, net.lmu.input, synapse=None)
-        net.out = nengo.Node(size_in=10)
-        nengo.Connection(
-            net.lmu.output, net.out, transform=nengo_dl.dists.Glorot(), synapse=None
-        )
-        net.probe = nengo.Probe(net.out)
-    return net
+    kwargs = dict(MODEL)
+    if neuron_type is not None:
+        kwargs["hidden_neuron_type"] = neuron_type
+    return nengo_lmu.lmu_model(
+        10, seed=seed, settings=dict(stateful=False, keep_history=False), **kwargs
+    )
 
 
 def train(seed, epochs, batch=64, lr=3e-3, neuron_type=None, save=None):

@@ -15,7 +15,6 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import nengo  # noqa: E402
 import nengo_dl  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -43,14 +42,9 @@ y = np.stack(
 n_train = n_seq * 3 // 4
 batch = 16
 
-with nengo.Network(seed=0) as net:
-    nengo_lmu.dl.configure_settings(stateful=False)
-    inp = nengo.Node(np.zeros(1))
-    lmu = nengo_lmu.LMU(units=32, order=8, theta=32.0, input_to_hidden=True)
-    nengo.Connection(inp, lmu.input, synapse=None)
-    out = nengo.Node(size_in=1)
-    nengo.Connection(lmu.output, out, transform=nengo_dl.dists.Glorot(), synapse=None)
-    probe = nengo.Probe(out)
+# input -> LMU -> one linear output, predicted at every step
+net = nengo_lmu.lmu_model(1, seed=0, units=32, order=8, theta=32.0, input_to_hidden=True)
+inp, probe = net.inp, net.probe
 
 with nengo_dl.Simulator(
     net, dt=1.0, minibatch_size=batch, unroll_simulation=nengo_lmu.dl.RECOMMENDED_UNROLL,

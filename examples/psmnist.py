@@ -20,7 +20,6 @@ import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import nengo  # noqa: E402
 import nengo_dl  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -64,18 +63,15 @@ x_train, y_train, x_test, y_test = data
 steps = x_train.shape[1]
 theta = float(steps)  # the window spans the whole sequence (784 for MNIST)
 
-with nengo.Network(seed=0) as net:
-    # NengoDL settings for LMUs (noop planner and sorter), not stateful
-    # between batches, and keep only the last step (the one we classify)
-    nengo_lmu.dl.configure_settings(stateful=False, keep_history=False)
-    inp = nengo.Node(np.zeros(1))
-    lmu = nengo_lmu.LMU(
-        units, order, theta, input_to_hidden=True, hidden_to_hidden=True
-    )  # hidden: tanh; encoders e_x = 1, e_h = e_m = 0; W_m Glorot normal
-    nengo.Connection(inp, lmu.input, synapse=None)
-    out = nengo.Node(size_in=10)
-    nengo.Connection(lmu.output, out, transform=nengo_dl.dists.Glorot(), synapse=None)
-    probe = nengo.Probe(out)
+# input -> LMU -> dense readout of 10 classes. NengoDL settings for LMUs (noop
+# planner and sorter), not stateful between batches, and keep only the last
+# step (the one we classify). Hidden: tanh; encoders e_x = 1, e_h = e_m = 0;
+# W_m Glorot normal
+net = nengo_lmu.lmu_model(
+    10, seed=0, settings=dict(stateful=False, keep_history=False),
+    units=units, order=order, theta=theta, input_to_hidden=True, hidden_to_hidden=True,
+)
+inp, probe = net.inp, net.probe
 
 batch = 32 if args.quick else 100
 n_train = len(x_train) // batch * batch

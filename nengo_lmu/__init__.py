@@ -5,7 +5,7 @@ the Nengo reference simulator or the nengo-loihi emulator.
 """
 
 from nengo_lmu.legendre import LegendreDelay, legendre_memory, legendre_readout
-from nengo_lmu.networks import LMU, LegendreMemory
+from nengo_lmu.networks import LMU, LegendreMemory, lmu_model
 from nengo_lmu.system import LinearSystem, TimeScaledSystem, UnstableSystemWarning
 from nengo_lmu.version import version as __version__
 

@@ -4,7 +4,7 @@ import nengo
 import numpy as np
 import pytest
 
-from nengo_lmu import LMU, LegendreMemory, legendre_readout
+from nengo_lmu import LegendreMemory, legendre_readout, lmu_model
 from nengo_lmu.datasets import ps_digits, white_noise
 
 nengo_dl = pytest.importorskip("nengo_dl")
@@ -13,18 +13,8 @@ tf = pytest.importorskip("tensorflow")
 
 
 def small_classifier(seed=0, n_out=3, **lmu_kwargs):
-    """input -> LMU -> dense readout -> probe (last step only)."""
-    with nengo.Network(seed=seed) as net:
-        nengo_lmu.dl.configure_settings(stateful=False)
-        net.inp = nengo.Node(np.zeros(1))
-        net.lmu = LMU(**lmu_kwargs)
-        nengo.Connection(net.inp, net.lmu.input, synapse=None)
-        net.out = nengo.Node(size_in=n_out)
-        net.readout = nengo.Connection(
-            net.lmu.output, net.out, transform=nengo_dl.dists.Glorot(), synapse=None
-        )
-        net.probe = nengo.Probe(net.out)
-    return net
+    """input -> LMU -> dense readout -> probe."""
+    return lmu_model(n_out, seed=seed, **lmu_kwargs)
 
 
 def compile_and_fit(sim, x, y, epochs, lr=1e-2):
@@ -134,14 +124,9 @@ def test_delay_task_readout_learns():
 @pytest.mark.parametrize("seed", [0])
 def test_ps_digits_learns(seed):
     x_train, y_train, x_test, y_test = ps_digits()
-    with nengo.Network(seed=seed) as net:
-        nengo_lmu.dl.configure_settings(stateful=False, keep_history=False)
-        inp = nengo.Node(np.zeros(1))
-        lmu = LMU(units=48, order=24, theta=64.0, input_to_hidden=True)
-        nengo.Connection(inp, lmu.input, synapse=None)
-        out = nengo.Node(size_in=10)
-        nengo.Connection(lmu.output, out, transform=nengo_dl.dists.Glorot(), synapse=None)
-        probe = nengo.Probe(out)
+    net = lmu_model(10, seed=seed, settings=dict(stateful=False, keep_history=False),
+                    units=48, order=24, theta=64.0, input_to_hidden=True)
+    inp, probe = net.inp, net.probe
     with nengo_dl.Simulator(net, dt=1.0, minibatch_size=64, progress_bar=False) as sim:
         sim.compile(
             optimizer=tf.optimizers.Adam(3e-3),
@@ -157,3 +142,20 @@ def test_ps_digits_learns(seed):
     accuracy = result["probe_accuracy"]
     print(f"psDigits test accuracy after 8 epochs: {accuracy:.3f}")
     assert accuracy > 0.6  # chance is 0.1
+
+
+def test_lmu_model_layout():
+    net = lmu_model(4, seed=3, settings=dict(keep_history=False), units=6, order=5,
+                    theta=8.0, input_d=2)
+    assert net.inp.size_out == 2 and net.lmu.input_d == 2
+    assert net.out.size_in == 4 and net.probe.target is net.out
+    assert net.readout.pre is net.lmu.output and net.readout.post is net.out
+    assert net.config[net].planner.__name__ == "noop_planner"  # nengo_lmu's settings
+    assert net.config[nengo.Probe].keep_history is False
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        weights = sim.data[net.readout].weights
+    limit = np.sqrt(6 / (6 + 4))  # Glorot uniform
+    assert weights.shape == (4, 6) and np.abs(weights).max() <= limit
+    with pytest.raises(nengo.exceptions.ValidationError) as exc:
+        lmu_model(0, units=6, order=5, theta=8.0)
+    assert exc.value.attr == "n_out"

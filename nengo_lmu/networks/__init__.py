@@ -2,3 +2,4 @@
 
 from nengo_lmu.networks.lmu import LMU
 from nengo_lmu.networks.memory import LegendreMemory
+from nengo_lmu.networks.model import lmu_model
