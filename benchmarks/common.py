@@ -19,7 +19,13 @@ def nrmse(x, ref):
 
 
 def simulator(kind, net, dt=0.001):
+    """``kind``: "loihi" (the emulator through `nengo_lmu.loihi.Simulator`),
+    "nengo_loihi" (the emulator with nengo-loihi's defaults) or "nengo"."""
     if kind == "loihi":
+        from nengo_lmu.loihi import Simulator  # noqa: PLC0415
+
+        return Simulator(net, dt=dt, target="sim", progress_bar=False)
+    if kind == "nengo_loihi":
         import nengo_loihi  # noqa: PLC0415
 
         return nengo_loihi.Simulator(net, dt=dt, target="sim", progress_bar=False)
@@ -30,7 +36,9 @@ def run_memory(kind, order, theta, high, rms, T, seed, skip, delay_readout=False
     """State and theta-delay NRMSE of a neural LegendreMemory (kwargs) against
     the exact memory and the ideal delay, on the same white noise."""
     with nengo.Network(seed=seed) as net:
-        stim = nengo.Node(nengo.processes.WhiteSignal(T, high=high, rms=rms, y0=0))
+        # the process seeded itself: nengo-loihi runs host processes in a
+        # simulator of random seed, whatever the network's
+        stim = nengo.Node(nengo.processes.WhiteSignal(T, high=high, rms=rms, y0=0, seed=seed))
         mem = LegendreMemory(order, theta, input_high=high, input_rms=rms, **kwargs)
         exact = LegendreMemory(order, theta)
         nengo.Connection(stim, mem.input, synapse=None)

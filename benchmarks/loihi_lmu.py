@@ -9,7 +9,10 @@ of the memory against the exact memory, pooled over the 6 states, for:
 * the example's naive recipe: EnsembleArray with tau A + I, tau B (its
   decoded output filtered by Lowpass(10 ms), compared with the exact memory
   through the same filter, so the probe filter costs it nothing);
-on the emulator and on the reference simulator.
+on the emulator (ours through `nengo_lmu.loihi.Simulator`, the recipe with
+nengo-loihi's defaults, as published) and on the reference simulator. The
+white noise is seeded by the seed (nengo-loihi would otherwise draw it anew
+on every run).
 
 Run: python benchmarks/loihi_lmu.py  (writes results/loihi_lmu.json)
 """
@@ -32,7 +35,9 @@ def naive(kind, seed, c):
     q, tau = c["order"], c["tau"]
     A, B = legendre_memory(q, c["theta"])
     with nengo.Network(seed=seed) as net:
-        stim = nengo.Node(nengo.processes.WhiteSignal(c["T"], high=c["high"], rms=c["rms"], y0=0))
+        stim = nengo.Node(
+            nengo.processes.WhiteSignal(c["T"], high=c["high"], rms=c["rms"], y0=0, seed=seed)
+        )
         lmu = nengo.networks.EnsembleArray(
             c["n_neurons"], q, neuron_type=nengo.SpikingRectifiedLinear(), **ENSEMBLE_KWARGS
         )
@@ -68,7 +73,7 @@ if __name__ == "__main__":
         "ours weights, emulator": [ours("loihi", s, c, True) for s in SEEDS],
         "ours decode neurons, emulator": [ours("loihi", s, c, False) for s in SEEDS],
         "ours, reference": [ours("nengo", s, c, False) for s in SEEDS],
-        "naive recipe, emulator": [naive("loihi", s, c) for s in SEEDS],
+        "naive recipe, emulator": [naive("nengo_loihi", s, c) for s in SEEDS],
         "naive recipe, reference": [naive("nengo", s, c) for s in SEEDS],
     }
     summarise("loihi_lmu", dict(CONFIG, seeds=list(SEEDS)), runs, started)

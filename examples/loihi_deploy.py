@@ -35,15 +35,12 @@ args = parser.parse_args()
 epochs, n_digits = (4, 8) if args.quick else (30, 100)
 
 x_train, y_train, x_test, y_test = ps_digits()
-with nengo.Network(seed=0) as net:
-    nengo_lmu.dl.configure_settings(stateful=False, keep_history=False)
-    inp = nengo.Node(np.zeros(1))
-    lmu = nengo_lmu.LMU(32, 12, theta=64.0, input_to_hidden=True,
-                        hidden_neuron_type=nengo.RectifiedLinear())
-    nengo.Connection(inp, lmu.input, synapse=None)
-    out = nengo.Node(size_in=10)
-    nengo.Connection(lmu.output, out, transform=nengo_dl.dists.Glorot(), synapse=None)
-    probe = nengo.Probe(out)
+net = nengo_lmu.lmu_model(  # input -> LMU -> dense readout of 10 classes
+    10, seed=0, settings=dict(stateful=False, keep_history=False),
+    units=32, order=12, theta=64.0, input_to_hidden=True,
+    hidden_neuron_type=nengo.RectifiedLinear(),
+)
+inp, probe = net.inp, net.probe
 
 # 1. train (rate neurons, one pixel per step: dt = 1)
 with nengo_dl.Simulator(net, dt=1.0, minibatch_size=64,

@@ -130,7 +130,9 @@ def main(argv=None):
     print(f"nengo_lmu demo{' --quick' if args.quick else ''}: psDigits "
           f"(order {settings.order}, theta {settings.theta:g}, {settings.units} "
           f"{settings.neuron_type} units, {settings.presentation_time * 1000:g} ms "
-          "per pixel); synaptic events per digit (spiking LMU) or per run (memory)")
+          "per pixel). agree: share of digits where a spiking network predicts the "
+          "rate network's class; synaptic events per digit (spiking LMU) or per "
+          "run (memory)")
     print(format_table(rows))
     print(f"\nplots in {os.path.abspath(settings.out)}: "
           + ", ".join(p.name for p in plots))

@@ -41,6 +41,8 @@ STAGES = (
 COLUMNS = (
     ("stage", "stage", "{}"),
     ("accuracy", "accuracy", "{:.3f}"),
+    ("digits", "digits", "{:d}"),
+    ("agree", "agreement", "{:.3f}"),
     ("delay NRMSE", "delay_nrmse", "{:.3f}"),
     ("wall s", "seconds", "{:.1f}"),
     ("neurons", "neurons", "{:d}"),
@@ -172,7 +174,7 @@ def run_demo(settings, log=print):
         f"{settings.presentation_time * 1000:g} ms)")
     conv = convert(net, settings)
     reference_row, reference_out = spiking_stage(
-        conv, net, nengo.Simulator, data["x"], data["y"], "spiking (reference)",
+        conv, net, nengo.Simulator, data, len(data["y"]), "spiking (reference)",
         parallel=32,
     )
     rows.append(reference_row)
@@ -182,7 +184,7 @@ def run_demo(settings, log=print):
 
     n = min(settings.loihi_digits, len(data["y"]))
     loihi_row, loihi_out = spiking_stage(
-        conv, net, loihi.Simulator, data["x"][:n], data["y"][:n],
+        conv, net, loihi.Simulator, data, n,
         "spiking (Loihi emulator)", parallel=n, target="sim",
     )
     rows.append(loihi_row)
@@ -232,7 +234,11 @@ def memory_stage(settings, out):
     def build(target):
         with nengo.Network(seed=s.seed) as net:
             net.stim = nengo.Node(
-                nengo.processes.WhiteSignal(s.memory_time, high=high, rms=rms, y0=0)
+                # seeded itself: nengo-loihi runs host processes in a
+                # simulator of random seed, whatever the network's
+                nengo.processes.WhiteSignal(
+                    s.memory_time, high=high, rms=rms, y0=0, seed=s.seed
+                )
             )
             net.exact = LegendreMemory(order, theta)
             net.neural = LegendreMemory(
@@ -262,8 +268,7 @@ def memory_stage(settings, out):
     loihi_sim, loihi_seconds = run(loihi_net, loihi.Simulator, target="sim")
 
     # the delayed input u(t - r theta), r = memory_delay, read out of each
-    # memory and compared with the input that simulator saw (nengo-loihi
-    # seeds the white noise differently)
+    # memory and compared with the input that simulator saw
     lag = int(round(s.memory_delay * theta / sim.dt))
     readout = legendre_readout(order, s.memory_delay)
     scored = slice(int(round(theta / sim.dt)), None)  # once the window is full
@@ -377,26 +382,14 @@ def plot_raster(out, sim, net, settings, per_ensemble=15):
 
 def build_classifier(settings):
     """input -> LMU -> dense readout of 10 classes, configured for NengoDL."""
-    import nengo_dl  # pylint: disable=import-outside-toplevel
-
-    import nengo_lmu.dl  # pylint: disable=import-outside-toplevel
-    from nengo_lmu import LMU  # pylint: disable=import-outside-toplevel
+    from nengo_lmu import lmu_model  # pylint: disable=import-outside-toplevel
 
     rate_type, _ = NEURON_TYPES[settings.neuron_type]
-    with nengo.Network(seed=settings.seed) as net:
-        nengo_lmu.dl.configure_settings(stateful=False, keep_history=False)
-        net.inp = nengo.Node(np.zeros(1))
-        net.lmu = LMU(
-            settings.units, settings.order, settings.theta, input_to_hidden=True,
-            hidden_neuron_type=rate_type(),
-        )
-        nengo.Connection(net.inp, net.lmu.input, synapse=None)
-        net.out = nengo.Node(size_in=10)
-        nengo.Connection(
-            net.lmu.output, net.out, transform=nengo_dl.dists.Glorot(), synapse=None
-        )
-        net.probe = nengo.Probe(net.out)
-    return net
+    return lmu_model(
+        10, seed=settings.seed, settings=dict(stateful=False, keep_history=False),
+        units=settings.units, order=settings.order, theta=settings.theta,
+        input_to_hidden=True, hidden_neuron_type=rate_type(),
+    )
 
 
 def train_stage(settings, out):
@@ -445,10 +438,10 @@ def train_stage(settings, out):
         sim.freeze_params(net)
     train_accuracy = history.history["probe_accuracy"][-1]
     rows = [
-        dict(stage=STAGES[3], accuracy=float(train_accuracy), seconds=train_seconds,
-             neurons=s.units),
+        dict(stage=STAGES[3], accuracy=float(train_accuracy), digits=int(n_train),
+             seconds=train_seconds, neurons=s.units),
         dict(stage=STAGES[4], accuracy=float(np.mean(rate.argmax(-1) == y_test)),
-             seconds=rate_seconds, neurons=s.units),
+             digits=int(n_test), seconds=rate_seconds, neurons=s.units),
     ]
     data = dict(x=x_test, y=y_test, rate=rate)
     return net, data, rows, plot_training(out, history.history)
@@ -486,20 +479,25 @@ def convert(net, settings):
         )
 
 
-def spiking_stage(conv, net, simulator, x, y, stage, parallel, **sim_kwargs):
-    """Run the converted network on ``x``; its row and outputs."""
+def spiking_stage(conv, net, simulator, data, n, stage, parallel, **sim_kwargs):
+    """Run the converted network on the first ``n`` test digits; its row
+    (with the agreement of its predictions with the rate network's) and
+    outputs."""
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nengo-loihi's build warnings
         outputs, spikes = conv.run(
-            simulator, conv.find(net.inp, net), x, conv.find(net.probe, net),
+            simulator, conv.find(net.inp, net), data["x"][:n], conv.find(net.probe, net),
             parallel=parallel, **sim_kwargs,
         )
     seconds = time.perf_counter() - start
     (lmu,) = conv.lmus
+    pred = outputs[:, -1].argmax(-1)
     row = dict(
         stage=stage,
-        accuracy=float(np.mean(outputs[:, -1].argmax(-1) == y)),
+        accuracy=float(np.mean(pred == data["y"][:n])),
+        digits=int(n),
+        agreement=float(np.mean(pred == data["rate"][:n].argmax(-1))),
         seconds=seconds,
         neurons=lmu.units,
         # per digit, summed over the spiking populations

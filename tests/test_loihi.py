@@ -14,7 +14,8 @@ from nengo_lmu import loihi  # noqa: E402  (needs nengo_loihi)
 def run_emulator(T=3.0, seed=0, **kwargs):
     order, theta, high, rms = 3, 0.3, 2.0, 0.3
     with nengo.Network(seed=seed) as net:
-        stim = nengo.Node(nengo.processes.WhiteSignal(T, high=high, rms=rms, y0=0))
+        # seeded itself: nengo-loihi's host simulator has a random seed
+        stim = nengo.Node(nengo.processes.WhiteSignal(T, high=high, rms=rms, y0=0, seed=seed))
         mem = LegendreMemory(
             order, theta, n_neurons=100, neuron_type=nengo.SpikingRectifiedLinear(),
             synapse=0.05, input_high=high, input_rms=rms, target="loihi",

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu import LMU
+from nengo_lmu import LMU, lmu_model
 from nengo_lmu.spiking import spiking_equivalent, synapse_delay, to_spiking
 
 
@@ -185,21 +185,12 @@ def trained_ps_digits():
     """A small ReLU LMU trained on psDigits by NengoDL, weights frozen in."""
     nengo_dl = pytest.importorskip("nengo_dl")
     tf = pytest.importorskip("tensorflow")
-    # pylint: disable=import-outside-toplevel
-    import nengo_lmu.dl
-    from nengo_lmu.datasets import ps_digits
+    from nengo_lmu.datasets import ps_digits  # pylint: disable=import-outside-toplevel
 
     x_train, y_train, x_test, y_test = ps_digits()
-    with nengo.Network(seed=0) as net:
-        nengo_lmu.dl.configure_settings(stateful=False, keep_history=False)
-        net.inp = nengo.Node(np.zeros(1))
-        net.lmu = LMU(32, 12, theta=64.0, input_to_hidden=True,
-                      hidden_neuron_type=nengo.RectifiedLinear())
-        nengo.Connection(net.inp, net.lmu.input, synapse=None)
-        net.out = nengo.Node(size_in=10)
-        nengo.Connection(net.lmu.output, net.out, transform=nengo_dl.dists.Glorot(),
-                         synapse=None)
-        net.probe = nengo.Probe(net.out)
+    net = lmu_model(10, seed=0, settings=dict(stateful=False, keep_history=False),
+                    units=32, order=12, theta=64.0, input_to_hidden=True,
+                    hidden_neuron_type=nengo.RectifiedLinear())
     n_test = 128
     with nengo_dl.Simulator(net, dt=1.0, minibatch_size=64, unroll_simulation=16,
                             progress_bar=False) as sim:
