@@ -90,7 +90,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         Connect neurons to neurons (``solver=LstsqL2(weights=True)``)
         instead of through decoders; on Loihi this avoids decode neurons.
         Defaults to True for ``target="loihi"`` (the more accurate there:
-        state NRMSE 0.11 against 0.17 through decode neurons, see
+        state NRMSE 0.15 against 0.21 through decode neurons, see
         ``benchmarks/loihi_lmu.py``) and False otherwise.
     readout_synapse : nengo.Lowpass or float, optional
         Neural memory: the synapse through which ``output`` decodes the state
