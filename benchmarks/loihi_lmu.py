@@ -5,7 +5,9 @@ Order 6, theta = 1 s, tau = 0.1 s, 100 SpikingRectifiedLinear per state,
 of the memory against the exact memory, pooled over the 6 states, for:
 
 * ours (nengo_lmu, target="loihi"): neuron-to-neuron weights (default), and
-  through decode neurons (double-exponential mapping);
+  through decode neurons (double-exponential mapping), with the example's
+  tuning; and with neuron weights and `nengo_lmu.loihi.MEMORY_KWARGS` ("Loihi
+  tuning": 150-200 Hz, states at 2.5 RMS per radius);
 * the example's naive recipe: EnsembleArray with tau A + I, tau B (its
   decoded output filtered by Lowpass(10 ms), compared with the exact memory
   through the same filter, so the probe filter costs it nothing);
@@ -25,7 +27,7 @@ import numpy as np
 
 from common import nrmse, run_memory, simulator, summarise
 from nengo_lmu import LegendreMemory, legendre_memory
-from nengo_lmu.loihi import ENSEMBLE_KWARGS
+from nengo_lmu.loihi import ENSEMBLE_KWARGS, MEMORY_KWARGS
 
 SEEDS = range(5)
 CONFIG = dict(order=6, theta=1.0, high=2.0, rms=0.3, T=8.0, n_neurons=100, tau=0.1, skip_s=1.0)
@@ -55,13 +57,13 @@ def naive(kind, seed, c):
     return dict(state=nrmse(sim.data[p][s], sim.data[p_exact][s]))
 
 
-def ours(kind, seed, c, weights):
+def ours(kind, seed, c, weights, **kwargs):
+    kwargs.setdefault("ensemble_kwargs", ENSEMBLE_KWARGS)
     r = run_memory(
         kind, c["order"], c["theta"], c["high"], c["rms"], c["T"], seed,
         skip=int(c["skip_s"] / 0.001), n_neurons=c["n_neurons"],
         neuron_type=nengo.SpikingRectifiedLinear(), synapse=c["tau"],
-        target="loihi" if kind == "loihi" else "nengo", weights=weights,
-        ensemble_kwargs=ENSEMBLE_KWARGS,
+        target="loihi" if kind == "loihi" else "nengo", weights=weights, **kwargs,
     )
     return dict(state=r["state"])
 
@@ -70,6 +72,9 @@ if __name__ == "__main__":
     started = time.time()
     c = CONFIG
     runs = {
+        "ours weights, Loihi tuning, emulator": [
+            ours("loihi", s, c, True, **MEMORY_KWARGS) for s in SEEDS
+        ],
         "ours weights, emulator": [ours("loihi", s, c, True) for s in SEEDS],
         "ours decode neurons, emulator": [ours("loihi", s, c, False) for s in SEEDS],
         "ours, reference": [ours("nengo", s, c, False) for s in SEEDS],

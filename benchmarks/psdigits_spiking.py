@@ -10,8 +10,9 @@ the Nengo reference simulator, and on the nengo-loihi emulator through
 `nengo_lmu.loihi.Simulator` (rectified host-input encoding, 1 ms input
 filter, the last output read after the output filter's lag and the chip's
 latency), with spikes and synaptic events per digit. For comparison, the
-same network on plain ``nengo_loihi.Simulator`` (nengo-loihi's defaults),
-on the first ``--defaults-digits`` test digits.
+same network on plain ``nengo_loihi.Simulator`` (nengo-loihi's build
+defaults; the last output still read after the output filter's lag, with no
+latency to add), on the first ``--defaults-digits`` test digits.
 
 Usage::
 

@@ -244,7 +244,7 @@ def memory_stage(settings, out):
             net.neural = LegendreMemory(
                 order, theta, n_neurons=s.memory_neurons, neuron_type=spiking_type(),
                 synapse=0.1, input_high=high, input_rms=rms, target=target,
-                ensemble_kwargs=loihi.ENSEMBLE_KWARGS if target == "loihi" else None,
+                **(loihi.MEMORY_KWARGS if target == "loihi" else {}),
             )
             nengo.Connection(net.stim, net.exact.input, synapse=None)
             nengo.Connection(net.stim, net.neural.input, synapse=None)

@@ -15,9 +15,9 @@ from nengo_lmu.system import DISCRETIZATION_METHODS, LinearSystem, TimeScaledSys
 #: nengo-loihi's ``model.decode_tau``: the Lowpass after decode neurons.
 LOIHI_DECODE_TAU = 0.005
 
-#: How many state RMS fit into an ensemble's radius. On the delay network
-#: (benchmarks/delay_network.py, seeds 1 and 3) 3.5 beat 2.5 (saturation on
-#: input peaks) and 5 (resolution).
+#: Default ``radius_rms``: how many state RMS fit into an ensemble's radius.
+#: On the delay network (benchmarks/delay_network.py, seeds 1 and 3) 3.5 beat
+#: 2.5 (saturation on input peaks) and 5 (resolution).
 RMS_PER_RADIUS = 3.5
 
 #: L2 regularisation of the recurrent decoders / weights (relative to the
@@ -47,7 +47,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
     principle 3): one 1-D ensemble of ``n_neurons`` per state and channel,
     representing the state divided by its expected magnitude
     (:math:`x' = x / s`, `.state_rms` for white noise up to ``input_high`` Hz
-    of RMS ``input_rms``, times 3.5, so the radius is used). The recurrent
+    of RMS ``input_rms``, times ``radius_rms``, so the radius is used). The recurrent
     and input transforms come from `.ss2sim` for ``synapse``, mapped exactly
     at ``dt``. ``output`` stays in Legendre coordinates (``s x'``), so
     readouts made for the exact memory apply unchanged. It is the
@@ -81,6 +81,12 @@ class LegendreMemory(ParamsInState, nengo.Network):
         Expected input band limit, in Hz; defaults to ``1 / theta``.
     input_rms : float, optional
         Expected input RMS.
+    radius_rms : float, optional
+        Neural memory: each state ensemble's radius, in RMS of its state
+        (default ``RMS_PER_RADIUS``, 3.5). Less leaves more saturation on
+        input peaks but more resolution, which pays where spike noise
+        dominates: Loihi's tuning (see `nengo_lmu.loihi.MEMORY_TUNING`)
+        takes 2.5.
     target : {"nengo", "loihi"}, optional
         ``"loihi"`` lays the connections out for nengo-loihi (see
         `nengo_lmu.loihi`): the input reaches the chip once per Lowpass it
@@ -162,6 +168,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
     dt = NumberParam("dt", low=0, low_open=True, optional=True)
     input_high = NumberParam("input_high", low=0, low_open=True, optional=True)
     input_rms = NumberParam("input_rms", low=0, low_open=True)
+    radius_rms = NumberParam("radius_rms", low=0, low_open=True)
     target = EnumParam("target", values=("nengo", "loihi"))
     weights = BoolParam("weights", optional=True)
     readout_synapse = SynapseParam("readout_synapse", optional=True)
@@ -180,6 +187,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         dt=0.001,
         input_high=None,
         input_rms=0.5,
+        radius_rms=RMS_PER_RADIUS,
         target="nengo",
         weights=None,
         ensemble_kwargs=None,
@@ -200,6 +208,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         self.dt = dt
         self.input_high = input_high
         self.input_rms = input_rms
+        self.radius_rms = radius_rms
         self.target = target
         self.weights = (target == "loihi") if weights is None else weights
         self.readout_synapse = readout_synapse
@@ -317,7 +326,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
     def _build_neural(self, ensemble_kwargs):
         q, tau = self.order, self.synapse.tau
         high = 1.0 / self.theta if self.input_high is None else self.input_high
-        self.scales = RMS_PER_RADIUS * state_rms(self.system, high, rms=self.input_rms)
+        self.scales = self.radius_rms * state_rms(self.system, high, rms=self.input_rms)
         normed = normalize(self.system, self.scales)
         loop = self.loop_synapse
         self.mapped = ss2sim(normed, loop, dt=self.dt)
