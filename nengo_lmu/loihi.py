@@ -27,6 +27,10 @@ host. What matters for an accurate recurrent network such as
   per pixel, seed 0, 100 digits) emulator accuracy 70% with nengo-loihi's
   defaults, 74% with the rectified encoding, 90% with both (rate network
   93%, reference simulator 92%).
+* **Whole-step spike periods.** Loihi resets the voltage to zero on a
+  spike, so a neuron fires at ``1 / ceil(1 / J)`` spikes per step: above a
+  few hundred hertz its tuning curve is a coarse staircase, below it spike
+  noise grows. `MEMORY_KWARGS` tunes a neural memory in between (150-200 Hz).
 * **1024 compartments per core**; `nengo_loihi.BlockShape` splits a larger
   ensemble over cores (`configure`).
 
