@@ -25,6 +25,12 @@ against keras-lmu measured in the same run.
 Usage::
 
     python benchmarks/train_speed.py [--batch 32 100] [--rounds 3] [--steps 4]
+                                     [--threads INTER,INTRA]
+
+``--threads`` sets TensorFlow's inter- and intra-op thread pools for every
+model alike (default: TensorFlow's choice). On the 2-core CPU machine,
+``2,1`` made both nengo_lmu and keras-lmu about 1.5-1.8x faster per step than
+TensorFlow's default, whose step times also jumped between runs.
 
 Writes ``benchmarks/results/train_speed.json``.
 """
@@ -178,7 +184,14 @@ def main():
     parser.add_argument("--batch", type=int, nargs="+", default=[32, 100])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=4, help="training steps per timing")
+    parser.add_argument(
+        "--threads", default=None, help="INTER,INTRA: TensorFlow's thread pools"
+    )
     args = parser.parse_args()
+    if args.threads:  # before TensorFlow runs anything
+        inter, intra = (int(n) for n in args.threads.split(","))
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
 
     rng = np.random.RandomState(0)
     results = {
@@ -186,6 +199,7 @@ def main():
         f"{os.cpu_count()} cores, TensorFlow {tf.__version__}, CPU",
         "rounds": args.rounds,
         "steps_per_timing": args.steps,
+        "tensorflow_threads (inter, intra)": args.threads or "default",
         "batches": {},
     }
     for batch in args.batch:
