@@ -86,7 +86,15 @@ def summarise(name, config, runs, started):
             v = summary[variant][k]
             print(f"{variant:>28s} {k:>12s}: {v['mean']:.4f} +- {v['std']:.4f}  {v['per_seed']}")
     print(f"{name}: {summary['seconds']} s")
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, f"{name}.json"), "w") as f:
-        json.dump(summary, f, indent=1)
+    write_results(name, summary)
     return summary
+
+
+def write_results(name, data):
+    """Write ``data`` to ``results/NAME.json`` (what the docs and README quote)."""
+    os.makedirs(RESULTS, exist_ok=True)
+    path = os.path.join(RESULTS, f"{name}.json")
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+        f.write("\n")
+    print(f"wrote {path}")

@@ -16,7 +16,6 @@ parameters to ``benchmarks/out/`` for the spiking benchmarks).
 """
 
 import argparse
-import json
 import os
 import pathlib
 import time
@@ -29,10 +28,10 @@ import tensorflow as tf  # noqa: E402
 
 import nengo_lmu  # noqa: E402
 import nengo_lmu.dl  # noqa: E402
+from common import write_results  # noqa: E402
 from nengo_lmu.datasets import ps_digits  # noqa: E402
 
 HERE = pathlib.Path(__file__).parent
-RESULTS = HERE / "results" / "psdigits.json"
 MODEL = dict(units=128, order=64, theta=64.0, input_to_hidden=True)
 
 
@@ -116,9 +115,7 @@ def main():
         f"psDigits test accuracy over {len(runs)} seeds: {acc.mean():.4f} "
         f"+- {acc.std():.4f} (min {acc.min():.4f})"
     )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    write_results("psdigits", summary)
 
 
 if __name__ == "__main__":

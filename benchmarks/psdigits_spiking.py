@@ -22,10 +22,7 @@ Writes ``benchmarks/results/psdigits_spiking.json``.
 """
 
 import argparse
-import json
 import os
-import pathlib
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -33,14 +30,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from common import write_results  # noqa: E402
 from psdigits import train  # noqa: E402
 
 from nengo_lmu import loihi  # noqa: E402
 from nengo_lmu.datasets import ps_digits  # noqa: E402
 from nengo_lmu.spiking import to_spiking  # noqa: E402
-
-RESULTS = pathlib.Path(__file__).parent / "results" / "psdigits_spiking.json"
 
 
 def evaluate(conv, net, simulator, x, y, parallel, **sim_kwargs):
@@ -134,9 +129,7 @@ def main():
                 "loihi_emulator_nengo_loihi_defaults_accuracy", "reference_minus_rate",
                 "loihi_emulator_minus_rate", "synaptic_events_per_digit"):
         print(f"{key}: {summary[key]['mean']:.4f} +- {summary[key]['std']:.4f}")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    write_results("psdigits_spiking", summary)
 
 
 if __name__ == "__main__":

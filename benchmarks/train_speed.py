@@ -36,9 +36,7 @@ Writes ``benchmarks/results/train_speed.json``.
 """
 
 import argparse
-import json
 import os
-import pathlib
 import platform
 import time
 
@@ -55,7 +53,6 @@ import nengo_lmu.dl  # noqa: E402
 
 STEPS, ORDER, UNITS, CLASSES = 784, 256, 212, 10
 UNROLL = nengo_lmu.dl.RECOMMENDED_UNROLL
-RESULTS = pathlib.Path(__file__).parent / "results" / "train_speed.json"
 
 CONFIGS = {
     "paper": dict(input_to_hidden=True, hidden_to_hidden=True),
@@ -227,9 +224,8 @@ def main():
             if "_over_" in key:
                 print(f"  {key:44s} {value:5.2f}x")
 
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwrote {RESULTS}")
+    print()
+    write_results("train_speed", results)
 
 
 if __name__ == "__main__":
