@@ -1,12 +1,17 @@
 """Offline sequence tasks for LMUs: everything is generated or ships in a package.
 
 Nothing here touches the network: psDigits comes from scikit-learn's bundled
-8x8 digits, the rest is generated.
+8x8 digits, the UCR/UEA problems from the files inside sktime's wheel, the
+rest is generated.
 """
+
+import collections
+import os
 
 import nengo
 import numpy as np
-from nengo.params import IntParam, NumberParam
+from nengo.exceptions import ValidationError
+from nengo.params import BoolParam, IntParam, NumberParam, StringParam
 
 from nengo_lmu.params import check_param
 
@@ -60,6 +65,261 @@ def ps_digits(permutation_seed=0, test_fraction=0.25, split_seed=0):
         stratify=digits.target,
     )
     return x_train, y_train, x_test, y_test
+
+
+UCRInfo = collections.namedtuple(
+    "UCRInfo", ["classes", "train_lengths", "test_lengths"]
+)
+UCRInfo.__doc__ = """What `ucr` knows about a problem beyond the arrays.
+
+Attributes
+----------
+classes : (n_classes,) ndarray of str
+    The problem's class labels as sktime reads them; integer label ``k``
+    stands for ``classes[k]``.
+train_lengths, test_lengths : (n,) ndarray of int
+    The true number of steps of each series; the first
+    ``steps - length`` steps of a series are padding zeros.
+"""
+
+
+def _import_sktime_datasets():
+    """Import ``sktime.datasets``, saying which extra provides it."""
+    try:
+        import sktime.datasets  # pylint: disable=import-outside-toplevel
+    except ImportError as err:
+        raise ImportError(
+            "nengo_lmu.datasets.ucr reads the UCR/UEA archive through sktime; "
+            "install it with `pip install nengo-lmu[datasets]`"
+        ) from err
+    return sktime.datasets
+
+
+def _shipped_dir(sktime_datasets):
+    """sktime's documented default data folder, ``sktime/datasets/data``."""
+    return os.path.join(os.path.dirname(sktime_datasets.__file__), "data")
+
+
+def _has_files(folder, name):
+    """Whether ``folder/name`` holds the problem's train and test files."""
+    return all(
+        os.path.isfile(os.path.join(folder, name, f"{name}_{split}.ts"))
+        for split in ("TRAIN", "TEST")
+    )
+
+
+def _classification_names():
+    """Names in sktime's lists of UCR/UEA classification problems."""
+    # imported here: sktime is optional
+    from sktime.datasets import (  # pylint: disable=import-outside-toplevel
+        tsc_dataset_names,
+    )
+
+    return set(tsc_dataset_names.univariate) | set(tsc_dataset_names.multivariate)
+
+
+def ucr_names():
+    """The UCR/UEA classification problems that `ucr` loads offline.
+
+    These are the problems of sktime's archive lists
+    (``sktime.datasets.tsc_dataset_names``) whose train and test files ship
+    inside the installed sktime package. Anything else in the archive would
+    have to be downloaded, which `ucr` refuses to do.
+
+    Returns
+    -------
+    list of str
+        Sorted names.
+
+    Examples
+    --------
+    >>> "ArrowHead" in ucr_names()
+    True
+    """
+    folder = _shipped_dir(_import_sktime_datasets())
+    return sorted(
+        name for name in _classification_names() if _has_files(folder, name)
+    )
+
+
+def _check_ucr_name(name, sktime_datasets):
+    """Refuse, before sktime is called, any name that is not shipped."""
+    name = check_param(StringParam("name"), name)
+    shipped = ucr_names()
+    if name in shipped:
+        return name
+    if name in _classification_names():
+        reason = (
+            f"'{name}' is in the UCR/UEA archive but not shipped with sktime; "
+            "loading it would need a download, which ucr does not do"
+        )
+    elif _has_files(_shipped_dir(sktime_datasets), name):
+        reason = (
+            f"'{name}' ships with sktime but is not one of its UCR/UEA "
+            "classification problems (e.g. a regression problem)"
+        )
+    else:
+        reason = (
+            f"'{name}' is not a UCR/UEA problem shipped with sktime (any other "
+            "problem would need a download, which ucr does not do)"
+        )
+    raise ValidationError(f"{reason}. Shipped problems: {shipped}", attr="name")
+
+
+def _trim_nans(cases):
+    """Drop trailing NaNs, the archive's padding of short series.
+
+    ``cases`` holds, per series, one 1-D array per dimension. Any other NaN
+    is a missing value, which no network can take: it is refused.
+    """
+    trimmed = []
+    for i, case in enumerate(cases):
+        dims = []
+        for values in case:
+            values = np.asarray(values, dtype=float)
+            finite = np.flatnonzero(~np.isnan(values))
+            values = values[: finite[-1] + 1] if finite.size > 0 else values[:0]
+            if np.isnan(values).any():
+                raise ValueError(
+                    f"Series {i} has missing values (NaN) before its end; "
+                    "only trailing NaNs are read as padding"
+                )
+            dims.append(values)
+        trimmed.append(dims)
+    return trimmed
+
+
+def _lengths(cases):
+    """The number of steps of each series (its longest dimension)."""
+    return np.array([max(len(values) for values in case) for case in cases])
+
+
+def _pad_leading(cases, steps):
+    """Stack series into ``(n, steps, dims)``, zeros in front.
+
+    Each dimension of each series ends on the last step.
+    """
+    x = np.zeros((len(cases), steps, len(cases[0])))
+    for i, case in enumerate(cases):
+        for j, values in enumerate(case):
+            x[i, steps - len(values) :, j] = values
+    return x
+
+
+def _sorted_classes(labels):
+    """Unique labels, in numeric order when all are numbers ("2" before "10")."""
+    classes = np.unique(labels)
+    try:
+        keys = classes.astype(float)
+    except ValueError:
+        return classes
+    return classes[np.argsort(keys, kind="stable")]
+
+
+def ucr(name, return_info=False):
+    """A classification problem of the UCR/UEA archive, read offline via sktime.
+
+    Only the problems whose files ship inside sktime's wheel are available
+    (`ucr_names`: ACSF1, ArrowHead, BasicMotions, GunPoint, ItalyPowerDemand,
+    JapaneseVowels, OSULeaf, PLAID in sktime 0.30); any other name raises a
+    `~nengo.exceptions.ValidationError` before sktime is called, so nothing
+    is ever downloaded. The split is the archive's own train/test split.
+
+    The values are those sktime reads, not transformed: the equal-length
+    univariate UCR problems (ArrowHead, OSULeaf, ACSF1, ...) are stored
+    z-normalised per series, while PLAID and the multivariate UEA problems
+    (BasicMotions: accelerometer and gyroscope; JapaneseVowels: cepstrum
+    coefficients) are raw, with per-dimension offsets and scales of their own.
+    Normalise them yourself if the network needs it; do it per series over
+    the true length (``info.train_lengths``), since the padding zeros would
+    otherwise enter the statistics.
+
+    Parameters
+    ----------
+    name : str
+        The problem's name, as in the archive (case-sensitive), e.g.
+        ``"ArrowHead"``.
+    return_info : bool, optional
+        Whether to return a fifth item, a `UCRInfo` with the class names and
+        the true series lengths.
+
+    Returns
+    -------
+    x_train, y_train, x_test, y_test : ndarray
+        Inputs of shape ``(n, steps, dims)`` (float) and integer labels of
+        shape ``(n,)`` in ``0 .. n_classes - 1``. Label ``k`` is the
+        ``k``-th of the problem's class labels in sorted order (numeric order
+        when all labels are numbers), the same mapping for train and test.
+    info : UCRInfo
+        Only if ``return_info``: ``classes``, ``train_lengths`` and
+        ``test_lengths``.
+
+    Notes
+    -----
+    Series of different lengths (JapaneseVowels, PLAID) are padded with
+    leading zeros to the longest series of train and test together, so that
+    every series ends on the last step (a trailing NaN padding in the
+    archive's files is treated as missing steps the same way). A linear
+    memory started at rest, such as a `.LegendreMemory` or a
+    `.LinearSystem` with zero initial state, stays at rest on zero input:
+    it sees a padded series exactly as the unpadded one started later, and
+    its state after the last step is the same. So is the output of an LMU
+    whose hidden layer gives zero on zero input (no biases, and
+    :math:`f(0) = 0` as for tanh or ReLU), classified after the last step.
+
+    It does not hold where the model responds to the zeros: hidden units with
+    nonzero biases (or :math:`f(0) \\ne 0`, as for a sigmoid); neuron
+    ensembles, whose neurons have biases, so that a decoded zero is only
+    approximately zero (and spiking ones fire at rest); noise; input
+    normalised after padding; or a loss on every step rather than the last.
+    Padding at the end would be worse for any model: the memory keeps moving
+    through trailing zeros.
+
+    Examples
+    --------
+    >>> x_train, y_train, x_test, y_test = ucr("ArrowHead")
+    >>> x_train.shape, x_test.shape, sorted(set(y_train))
+    ((36, 251, 1), (175, 251, 1), [0, 1, 2])
+
+    A multivariate problem of varying length:
+
+    >>> x_train, y_train, x_test, y_test, info = ucr(
+    ...     "JapaneseVowels", return_info=True
+    ... )
+    >>> x_train.shape, info.classes[y_train[0]], info.train_lengths[0]
+    ((270, 29, 12), '1', 20)
+    >>> x_train[0, : 29 - 20].any()
+    False
+    """
+    sktime_datasets = _import_sktime_datasets()
+    name = _check_ucr_name(name, sktime_datasets)
+    return_info = check_param(BoolParam("return_info"), return_info)
+
+    folder = _shipped_dir(sktime_datasets)
+    splits = []
+    for split in ("train", "test"):
+        # nested_univ: one pd.Series per (case, dimension), any lengths
+        x, y = sktime_datasets.load_UCR_UEA_dataset(
+            name, split=split, return_X_y=True, extract_path=folder
+        )
+        cases = [[s.to_numpy(dtype=float) for s in row] for row in x.to_numpy()]
+        splits.append((_trim_nans(cases), np.asarray(y)))
+    (train_cases, train_y), (test_cases, test_y) = splits
+
+    train_lengths, test_lengths = _lengths(train_cases), _lengths(test_cases)
+    steps = max(train_lengths.max(), test_lengths.max())
+    x_train = _pad_leading(train_cases, steps)
+    x_test = _pad_leading(test_cases, steps)
+
+    classes = _sorted_classes(np.concatenate([train_y, test_y]))
+    index = {label: k for k, label in enumerate(classes)}
+    y_train = np.array([index[label] for label in train_y], dtype=int)
+    y_test = np.array([index[label] for label in test_y], dtype=int)
+
+    result = (x_train, y_train, x_test, y_test)
+    if return_info:
+        result += (UCRInfo(classes, train_lengths, test_lengths),)
+    return result
 
 
 def white_noise(n_steps, dt, high, rms=0.5, seed=None, dimensions=1):
