@@ -1,7 +1,8 @@
 """The ``nengo-lmu`` console command (also ``python -m nengo_lmu``).
 
 ``nengo-lmu demo`` runs the whole pipeline offline (`nengo_lmu.demo`) and
-prints one table; ``nengo-lmu demo --quick`` does it in about a minute.
+prints one table; ``nengo-lmu demo --quick`` does it with a small model,
+few epochs and few test digits.
 Bad options print one line, ``nengo-lmu: error: ...``, and exit with status
 2; a failure inside the pipeline prints one line and exits with status 1.
 """
@@ -21,7 +22,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"nengo-lmu: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive(kind):
+def _positive(kind, zero=False):
+    """An argparse type: a positive ``kind`` (or non-negative, with ``zero``)."""
+
     def convert(text):
         try:
             value = kind(text)
@@ -29,11 +32,13 @@ def _positive(kind):
             raise argparse.ArgumentTypeError(
                 f"{text!r} is not a{'n integer' if kind is int else ' number'}"
             ) from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{text!r} is not positive")
+        if not (value >= 0 if zero else value > 0) or value != value:  # NaN
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {'non-negative' if zero else 'positive'}"
+            )
         return value
 
-    convert.__name__ = f"positive {kind.__name__}"
+    convert.__name__ = f"{'non-negative' if zero else 'positive'} {kind.__name__}"
     return convert
 
 
@@ -73,7 +78,8 @@ def make_parser():
                       "number of 1 ms steps; default 0.02)")
     demo.add_argument("--epochs", type=_positive(int),
                       help="training epochs (default 30; --quick 10)")
-    demo.add_argument("--seed", type=int, help="seed (default 0)")
+    demo.add_argument("--seed", type=_positive(int, zero=True),
+                      help="seed, a non-negative integer (default 0)")
     demo.add_argument("--out", metavar="FOLDER",
                       help="folder for the PNG plots (default nengo_lmu_demo)")
     return parser
@@ -104,6 +110,12 @@ def _check(parser, settings):
         parser.error(f"--out {settings.out!r} exists and is not a folder")
 
 
+def _tensorflow_errors():
+    """TensorFlow's own error type, if the pipeline imported TensorFlow."""
+    tf = sys.modules.get("tensorflow")
+    return (tf.errors.OpError,) if tf is not None else ()
+
+
 def main(argv=None):
     """Run ``nengo-lmu`` with ``argv`` (default ``sys.argv[1:]``); the exit status."""
     parser = make_parser()
@@ -123,8 +135,9 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         rows, plots = run_demo(settings, log=lambda line: print(line, flush=True))
-    except (NengoException, ValueError) as error:
-        print(f"nengo-lmu: error: {type(error).__name__}: {error}", file=sys.stderr)
+    except (NengoException, ValueError, *_tensorflow_errors()) as error:
+        message = " ".join(str(error).split())  # TensorFlow's span lines
+        print(f"nengo-lmu: error: {type(error).__name__}: {message}", file=sys.stderr)
         return 1
     print()
     print(f"nengo_lmu demo{' --quick' if args.quick else ''}: psDigits "

@@ -13,6 +13,7 @@ output is read at the end of each presentation.
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
+from nengo.neurons import NeuronTypeParam
 from nengo.params import IntParam, NumberParam
 from nengo.synapses import SynapseParam
 
@@ -138,9 +139,9 @@ class SpikingConversion:
         By default ``read_delay`` is `output_lag` plus the simulator's
         ``latency_steps`` (0 if it has none; 2 steps for
         `nengo_lmu.loihi.Simulator`, from host input through a chip layer to
-        host output). On psDigits (20 ms per pixel, seed 0, 448 digits) this
-        takes the reference simulator from 95.5% to 97.8% (rate network
-        97.3%) and the Loihi emulator from 90.8% to 96.9%.
+        host output). Read at the end of the last presentation instead, the
+        last output has not yet seen the last sample through the filters,
+        which costs accuracy where the answer is read from it (psDigits).
 
         Parameters
         ----------
@@ -174,6 +175,15 @@ class SpikingConversion:
             synaptic events they cause (spikes times outgoing synapses).
         """
         sequences = np.asarray(sequences, dtype=float)
+        size = node.size_out
+        if sequences.ndim != 3 or sequences.shape[2] != size or 0 in sequences.shape:
+            raise ValidationError(
+                f"must have shape (n_sequences, n_samples, {size}) for {node} "
+                f"(got {sequences.shape})",
+                attr="sequences",
+            )
+        if not np.all(np.isfinite(sequences)):
+            raise ValidationError("must be finite", attr="sequences")
         parallel = check_param(IntParam("parallel", low=1), parallel)
         sim_kwargs.setdefault("dt", 0.001)
         sim_kwargs.setdefault("progress_bar", False)
@@ -255,8 +265,9 @@ def to_spiking(
     weights, so that each input sample can be held for ``presentation_time``:
 
     * its memory window becomes ``theta * presentation_time / dt_train``
-      (exact at the end of each presentation, by zero-order hold), realised
-      by neurons when ``memory_kwargs`` asks for it (e.g.
+      (exact at the end of each presentation, by zero-order hold: a memory
+      discretised otherwise is refused), realised by neurons when the
+      original was or ``memory_kwargs`` asks for it (e.g.
       ``dict(n_neurons=200)``, see `.LegendreMemory`), else kept exact;
     * its hidden neurons become spiking (``"spiking"``: the counterpart of
       their rate type, see `spiking_equivalent`), or ``neuron_type`` if given
@@ -285,7 +296,9 @@ def to_spiking(
         Filter on the hidden layer's output (default ``Lowpass`` of a fifth of
         the presentation time, when the hidden layer spikes).
     memory_kwargs : dict, optional
-        Arguments of the rebuilt `.LegendreMemory` (e.g. ``n_neurons``).
+        Arguments of the rebuilt `.LegendreMemory` (e.g. ``n_neurons``),
+        over the original memory's own neural configuration (kept when it
+        was neural; ``n_neurons=None`` makes the rebuilt memory exact).
 
     Returns
     -------
@@ -293,7 +306,10 @@ def to_spiking(
 
     Notes
     -----
-    Refused, because holding a sample does not hold their contribution: an
+    Refused, because the conversion would not reproduce the trained network:
+    a memory discretised with ``method="euler"`` or ``"bilinear"`` (only
+    zero-order hold is exact for a held sample; ``method`` names it), and,
+    because holding a sample does not hold their contribution, an
     LMU with ``hidden_to_memory``, ``memory_to_memory`` or
     ``hidden_to_hidden`` when samples are held for more than one step (their
     inputs would change within a presentation, unlike in training). Also
@@ -307,10 +323,20 @@ def to_spiking(
     scale_firing_rates = check_param(
         NumberParam("scale_firing_rates", low=0, low_open=True), scale_firing_rates
     )
-    if isinstance(neuron_type, str) and neuron_type != "spiking":
+    if isinstance(neuron_type, str):
+        if neuron_type != "spiking":
+            raise ValidationError(
+                f"must be 'spiking', a NeuronType or None (got {neuron_type!r})",
+                attr="neuron_type",
+            )
+    else:
+        neuron_type = check_param(
+            NeuronTypeParam("neuron_type", optional=True), neuron_type
+        )
+    if memory_kwargs is not None and not isinstance(memory_kwargs, dict):
         raise ValidationError(
-            f"must be 'spiking', a NeuronType or None (got {neuron_type!r})",
-            attr="neuron_type",
+            f"must be a dict of LegendreMemory arguments (got {memory_kwargs!r})",
+            attr="memory_kwargs",
         )
     time_scale = presentation_time / dt_train
     originals = [n for n in network.all_networks if isinstance(n, LMU)]
@@ -336,6 +362,15 @@ def to_spiking(
 
 
 def _check_convertible(lmu, time_scale):
+    if lmu.memory.method != "zoh":
+        raise ValidationError(
+            f"{lmu}'s memory is discretised with method={lmu.memory.method!r}: "
+            "only zero-order hold ('zoh') is exact for a sample held over several "
+            "steps, so the converted memory would not reproduce the trained one. "
+            "Train with method='zoh' (the default)",
+            attr="method",
+            obj=lmu,
+        )
     if lmu.memory.trainable_matrices:
         raise ValidationError(
             f"{lmu}'s memory has trainable_matrices: its fine-tuned digital "
@@ -411,7 +446,7 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs):
             input_to_hidden=old.input_to_hidden,
             hidden_to_hidden=old.hidden_to_hidden,
             method=old.memory.method,
-            memory_kwargs=memory_kwargs,
+            memory_kwargs=_memory_config(old.memory, time_scale, memory_kwargs),
             label=old.label,
             seed=old.seed,
             add_to_container=False,
@@ -427,6 +462,41 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs):
                 if getattr(pre, "ensemble", None) is new.hidden and conn.post_obj is new.output:
                     conn.synapse = synapse
     return new
+
+
+#: `.LegendreMemory` arguments that configure a neural memory
+NEURAL_MEMORY_ARGS = (
+    "n_neurons",
+    "neuron_type",
+    "synapse",
+    "dt",
+    "input_high",
+    "input_rms",
+    "radius_rms",
+    "target",
+    "weights",
+    "ensemble_kwargs",
+    "readout_synapse",
+)
+
+
+def _memory_config(memory, time_scale, memory_kwargs):
+    """The rebuilt memory's arguments: the original's neural configuration
+    (its input band stretched by ``time_scale``, as its window is), updated
+    by ``memory_kwargs``; ``n_neurons=None`` there makes it exact."""
+    memory_kwargs = dict(memory_kwargs or {})
+    if memory.n_neurons is None or (
+        "n_neurons" in memory_kwargs and memory_kwargs["n_neurons"] is None
+    ):
+        config = {}
+    else:
+        config = {name: getattr(memory, name) for name in NEURAL_MEMORY_ARGS}
+        if config["input_high"] is not None:
+            config["input_high"] = config["input_high"] / time_scale
+    config.update(memory_kwargs)
+    if config.get("n_neurons", 1) is None:
+        config.pop("n_neurons")
+    return config
 
 
 def _replace(root, old, new):

@@ -4,8 +4,8 @@ import warnings
 
 import numpy as np
 import scipy.signal
-from nengo.exceptions import ValidationError
-from nengo.params import BoolParam, EnumParam, NdarrayParam
+from nengo.exceptions import BuildError, ValidationError
+from nengo.params import BoolParam, EnumParam, NdarrayParam, NumberParam
 from nengo.synapses import LinearFilter, Synapse
 
 DISCRETIZATION_METHODS = ("zoh", "euler", "bilinear")
@@ -51,13 +51,20 @@ class LinearSystem(Synapse):
     ----------
     sys : tuple or LinearSystem or nengo.LinearFilter
         ``(A, B, C, D)`` state-space matrices; a ``(num, den)`` transfer
-        function (SISO, causal); or a system to copy (its ``analog`` wins).
+        function (SISO, causal); or a system to copy (its ``analog`` wins,
+        and its ``method`` unless one is given).
         1-D ``B`` and ``C`` are read as a column and a row; a scalar ``D``
         of zero stands for the zero matrix.
     analog : bool
         Whether ``sys`` is continuous-time (True) or digital (False).
-    method : {"zoh", "euler", "bilinear"}
-        How an analog system is discretised.
+    method : {"zoh", "euler", "bilinear"}, optional
+        How an analog system is discretised; None (default): the copied
+        system's method, else ``"zoh"``.
+    dt : float, optional
+        Digital systems only: the time-step the matrices were made for (as
+        in `scipy.signal.dlti`; `discretize` records it). A simulator with
+        another ``dt`` refuses to build the system (`~nengo.exceptions.BuildError`)
+        instead of running it at the wrong speed. None: any ``dt``.
     **kwargs
         Passed to `nengo.synapses.Synapse` (``default_dt``, ``seed``).
 
@@ -69,6 +76,8 @@ class LinearSystem(Synapse):
         Whether the system is continuous-time.
     method : str
         Discretisation method.
+    dt : float or None
+        The time-step a digital system is bound to.
 
     Examples
     --------
@@ -85,10 +94,13 @@ class LinearSystem(Synapse):
     D = NdarrayParam("D", shape=("*", "*"), readonly=True)
     analog = BoolParam("analog", readonly=True)
     method = EnumParam("method", values=DISCRETIZATION_METHODS, readonly=True)
+    dt = NumberParam("dt", low=0, low_open=True, optional=True, readonly=True)
 
-    def __init__(self, sys, analog=True, method="zoh", **kwargs):
+    def __init__(self, sys, analog=True, method=None, dt=None, **kwargs):
         if isinstance(sys, LinearSystem):
             analog = sys.analog
+            method = sys.method if method is None else method
+            dt = sys.dt if dt is None else dt
             sys = sys.ss
         elif isinstance(sys, LinearFilter):
             analog = sys.analog
@@ -98,7 +110,15 @@ class LinearSystem(Synapse):
         super().__init__(default_size_in=k, default_size_out=p, **kwargs)
         self.A, self.B, self.C, self.D = A, B, C, D
         self.analog = analog
-        self.method = method
+        self.method = "zoh" if method is None else method
+        if dt is not None and analog:
+            raise ValidationError(
+                "only a digital system (analog=False) is bound to a time-step; an "
+                "analog one is discretised with the simulator's dt",
+                attr="dt",
+                obj=self,
+            )
+        self.dt = dt
         self._warn_if_unstable()
 
     @property
@@ -169,10 +189,12 @@ class LinearSystem(Synapse):
         Returns
         -------
         LinearSystem
-            ``(A_bar, B_bar, C, D)`` with ``analog=False``; ``self`` if the
-            system is already digital.
+            ``(A_bar, B_bar, C, D)`` with ``analog=False``, bound to ``dt``
+            (its ``dt`` attribute); ``self`` if the system is already digital
+            (after checking that it may run at ``dt``).
         """
         if not self.analog:
+            self.check_dt(dt)
             return self
         method = self._check_discretization(dt, method)
         A, B, C, D = self.ss
@@ -182,7 +204,31 @@ class LinearSystem(Synapse):
             )
         else:
             Ad, Bd = A, B
-        return LinearSystem((Ad, Bd, C, D), analog=False)
+        return LinearSystem((Ad, Bd, C, D), analog=False, dt=dt)
+
+    def _describe(self):
+        """How errors name this system (its matrices are too long to print)."""
+        return f"{type(self).__name__}(state_d={self.state_d})"
+
+    def _default_dt(self):
+        """``dt`` for `filt` and `impulse`: the bound one, else ``default_dt``."""
+        return self.default_dt if self.dt is None else self.dt
+
+    def check_dt(self, dt):
+        """Refuse to run a digital system made for another time-step.
+
+        Raises `~nengo.exceptions.BuildError` naming both time-steps when
+        this system is digital, bound to a ``dt`` (see the ``dt``
+        parameter) and ``dt`` differs from it (relative tolerance 1e-9).
+        """
+        if self.analog or self.dt is None or np.isclose(dt, self.dt, rtol=1e-9, atol=0):
+            return
+        raise BuildError(
+            f"{self._describe()} is bound to dt={self.dt:g}, but the "
+            f"simulator's dt is {dt:g}: each of its steps would stand for {dt:g} s "
+            f"instead of {self.dt:g} s. Make it with dt={dt:g}, or run the "
+            f"simulator with dt={self.dt:g}"
+        )
 
     def _check_discretization(self, dt, method):
         """The method to use (``self.method`` if None), with ``dt``, checked."""
@@ -229,6 +275,7 @@ class LinearSystem(Synapse):
             raise ValidationError(
                 "only a zero initial output is supported", attr="y0", obj=self
             )
+        self.check_dt(dt)
         dtype = np.dtype(np.float64 if dtype is None else dtype)
         if dtype.kind != "f":
             raise ValidationError(
@@ -272,7 +319,8 @@ class LinearSystem(Synapse):
             The signal; time runs along ``axis``. Each sample holds
             ``c * input_d`` values (any shape for a SISO system).
         dt : float, optional
-            Time-step; ``default_dt`` if None.
+            Time-step; if None, the system's own ``dt`` (digital systems bound
+            to one), else ``default_dt``.
         axis : int, optional
             The time axis.
         y0 : 0
@@ -287,7 +335,7 @@ class LinearSystem(Synapse):
         ndarray
             The output, with ``c * output_d`` values per sample.
         """
-        dt = self.default_dt if dt is None else dt
+        dt = self._default_dt() if dt is None else dt
         x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, 0)
         sample_shape = x.shape[1:]
         siso = self.input_d == self.output_d == 1
@@ -330,7 +378,7 @@ class LinearSystem(Synapse):
         ndarray
             Shape ``(n,)`` for a SISO system, else ``(n, output_d, input_d)``.
         """
-        dt = self.default_dt if dt is None else dt
+        dt = self._default_dt() if dt is None else dt
         k = self.input_d
         u = np.zeros((n, k * k))
         u[0] = np.eye(k).ravel() / (dt if self.analog else 1.0)
@@ -446,8 +494,8 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
         one is refused: its time-step is fixed, so it cannot be rescaled.
     analog : bool
         Must be True.
-    method : {"zoh", "euler", "bilinear"}
-        How the scaled system is discretised.
+    method : {"zoh", "euler", "bilinear"}, optional
+        How the scaled system is discretised (None: as `.LinearSystem`).
     **kwargs
         Passed to `nengo.synapses.Synapse` (``default_dt``, ``seed``).
 
@@ -469,7 +517,7 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
 
     extra_inputs = 1  # the time-scale s, after the channels' inputs
 
-    def __init__(self, sys, analog=True, method="zoh", **kwargs):
+    def __init__(self, sys, analog=True, method=None, **kwargs):
         if isinstance(sys, (LinearSystem, LinearFilter)):
             analog = sys.analog
         if not analog:
@@ -501,7 +549,7 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
         s = self._check_scale(s)
         method = self._check_discretization(dt, method)
         Ad, Bd = self._discretize_AB(dt, method, s)
-        return LinearSystem((Ad, Bd, self.C, self.D), analog=False)
+        return LinearSystem((Ad, Bd, self.C, self.D), analog=False, dt=dt)
 
     def _discretize_AB(self, dt, method, s):
         """``(A_bar, B_bar)`` at time-scale ``s`` (arguments already checked)."""
@@ -568,7 +616,7 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
                 attr="filtfilt",
                 obj=self,
             )
-        dt = self.default_dt if dt is None else dt
+        dt = self._default_dt() if dt is None else dt
         x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, 0)
         if x.ndim != 2:
             raise ValidationError(
@@ -592,7 +640,7 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
 
         As `.LinearSystem.impulse` (the impulse is ``1 / dt``).
         """
-        dt = self.default_dt if dt is None else dt
+        dt = self._default_dt() if dt is None else dt
         k = self.input_d
         u = np.zeros((n, k * k + 1))
         u[0, :-1] = np.eye(k).ravel() / dt

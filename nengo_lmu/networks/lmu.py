@@ -166,6 +166,13 @@ class LMU(ParamsInState, nengo.Network):
                         obj=self,
                     )
 
+        memory_kwargs = dict(memory_kwargs or {})
+        own = {"order", "theta", "memory_d", "method", "trainable_theta", "label"}
+        for key in sorted(own & set(memory_kwargs)):
+            hint = "" if key == "label" else f": pass {key}= to the LMU itself"
+            raise ValidationError(
+                f"{key!r} is set by the LMU{hint}", attr="memory_kwargs", obj=self
+            )
         mem_size = memory_d * order
         with self:
             self.input = nengo.Node(size_in=input_d, label="input")
@@ -176,7 +183,7 @@ class LMU(ParamsInState, nengo.Network):
                 method=method,
                 trainable_theta=trainable_theta,
                 label="memory",
-                **(memory_kwargs or {}),
+                **memory_kwargs,
             )
             u = self.memory.input
             self.input_encoders = _full_connection(

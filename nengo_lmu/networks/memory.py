@@ -4,7 +4,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
-from nengo.params import BoolParam, EnumParam, IntParam, NumberParam
+from nengo.params import BoolParam, EnumParam, IntParam, NumberParam, StringParam
 from nengo.synapses import SynapseParam
 
 from nengo_lmu.legendre import legendre_memory
@@ -16,17 +16,19 @@ from nengo_lmu.system import DISCRETIZATION_METHODS, LinearSystem, TimeScaledSys
 LOIHI_DECODE_TAU = 0.005
 
 #: Default ``radius_rms``: how many state RMS fit into an ensemble's radius.
-#: On the delay network (benchmarks/delay_network.py, seeds 1 and 3) 3.5 beat
-#: 2.5 (saturation on input peaks) and 5 (resolution).
+#: Fewer saturate the ensembles on input peaks, more cost resolution; 3.5 did
+#: best of the values tried on the delay network (benchmarks/delay_network.py;
+#: no results file holds that comparison).
 RMS_PER_RADIUS = 3.5
 
 #: L2 regularisation of the recurrent decoders / weights (relative to the
 #: largest activity; Nengo's default is 0.1). In a recurrent memory the static
 #: decoding distortion is integrated by the loop, so less regularisation wins
-#: over the extra spike noise it lets through: on the delay network
-#: (benchmarks/delay_network.py, seeds 0 and 1) theta-delay NRMSE 0.084 with
-#: 0.1, 0.049 with 0.01 (0.001: 0.051); on the Loihi delay network
-#: (emulator) 0.39 -> 0.30.
+#: over the extra spike noise it lets through, down to where that noise
+#: dominates: 0.01 did clearly better than Nengo's default on the delay
+#: networks of benchmarks/delay_network.py and benchmarks/loihi_delay_network.py,
+#: and slightly better than a smaller value on the first (no results file
+#: holds these comparisons).
 DECODER_REG = 0.01
 
 
@@ -69,18 +71,24 @@ class LegendreMemory(ParamsInState, nengo.Network):
         Discretisation of the continuous memory (see `.LinearSystem`).
     n_neurons : int, optional
         Neurons per state dimension; None (default) for the exact memory.
+        The arguments from ``neuron_type`` to ``ensemble_kwargs`` below
+        (but ``dt``) configure the neural memory only: an exact memory
+        refuses them (`~nengo.exceptions.ValidationError`) rather than
+        ignore them.
     neuron_type : nengo.neurons.NeuronType, optional
-        Neuron type of the neural memory.
-    synapse : nengo.Lowpass or float, optional
+        Neuron type of the neural memory (default ``nengo.LIF()``).
+    synapse : nengo.Lowpass, optional
         Synapse of the recurrent and input connections (a Lowpass: the only
-        synapse Loihi has on chip).
+        synapse Loihi has on chip; default ``nengo.Lowpass(0.1)``).
     dt : float or None, optional
-        Time-step the neural mapping is exact for (the simulator's ``dt``);
-        None maps the analog system instead.
+        Time-step the neural mapping (and ``trainable_matrices``) is exact
+        for; it must be the simulator's ``dt``, or the build fails with a
+        `~nengo.exceptions.BuildError` naming both. None maps the analog
+        system instead (neural memory only).
     input_high : float, optional
         Expected input band limit, in Hz; defaults to ``1 / theta``.
     input_rms : float, optional
-        Expected input RMS.
+        Expected input RMS (default 0.5).
     radius_rms : float, optional
         Neural memory: each state ensemble's radius, in RMS of its state
         (default ``RMS_PER_RADIUS``, 3.5). Less leaves more saturation on
@@ -88,7 +96,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         dominates: Loihi's tuning (see `nengo_lmu.loihi.MEMORY_TUNING`)
         takes 2.5.
     target : {"nengo", "loihi"}, optional
-        ``"loihi"`` lays the connections out for nengo-loihi (see
+        Default ``"nengo"``. ``"loihi"`` lays the connections out for nengo-loihi (see
         `nengo_lmu.loihi`): the input reaches the chip once per Lowpass it
         must see, and without ``weights`` the recurrence is mapped through
         ``synapse`` followed by the 5 ms decode-neuron Lowpass.
@@ -96,18 +104,22 @@ class LegendreMemory(ParamsInState, nengo.Network):
         Connect neurons to neurons (``solver=LstsqL2(weights=True)``)
         instead of through decoders; on Loihi this avoids decode neurons.
         Defaults to True for ``target="loihi"`` (the more accurate there:
-        state NRMSE 0.15 against 0.21 through decode neurons, see
-        ``benchmarks/loihi_lmu.py``) and False otherwise.
+        state NRMSE on the emulator 0.148 ± 0.009 against 0.215 ± 0.028
+        through decode neurons, nengo-loihi's tuning, mean ± population
+        standard deviation over 5 seeds in
+        ``benchmarks/results/loihi_lmu.json``) and False otherwise.
     readout_synapse : nengo.Lowpass or float, optional
         Neural memory: the synapse through which ``output`` decodes the state
         (the ensembles' spikes), with its own principle-3 compensation
         (`.ss2sim` for it at ``dt``), so ``output`` still tracks the memory one
         step late. None (default): the loop's own synapse. A longer one
         smooths spike noise out of ``output`` without touching the loop, up to
-        where the compensation (about ``I + tau A``) amplifies it again: on the
-        Loihi delay network (``synapse=0.01``) 0.02 s cut the theta-delay
-        NRMSE by a quarter, 0.03 s doubled it (Voelker's thesis probes the
-        same way with 18.3 ms).
+        where the compensation (about ``I + tau A``) amplifies it again, so
+        it pays up to a point. On the Loihi delay network (``synapse=0.01``,
+        ``benchmarks/results/loihi_delay_network.json``, mean ± population
+        standard deviation over 5 seeds), the 18.3 ms readout of Voelker's
+        thesis gives window NRMSE 0.156 ± 0.019 on the emulator against
+        0.210 ± 0.026 with the loop's own synapse.
     ensemble_kwargs : dict, optional
         Extra arguments of each `nengo.Ensemble` (e.g. ``max_rates``).
     trainable_theta : bool, optional
@@ -182,13 +194,13 @@ class LegendreMemory(ParamsInState, nengo.Network):
         memory_d=1,
         method="zoh",
         n_neurons=None,
-        neuron_type=nengo.LIF(),
-        synapse=nengo.Lowpass(0.1),
+        neuron_type=None,
+        synapse=None,
         dt=0.001,
         input_high=None,
-        input_rms=0.5,
-        radius_rms=RMS_PER_RADIUS,
-        target="nengo",
+        input_rms=None,
+        radius_rms=None,
+        target=None,
         weights=None,
         ensemble_kwargs=None,
         readout_synapse=None,
@@ -203,15 +215,36 @@ class LegendreMemory(ParamsInState, nengo.Network):
         self.memory_d = memory_d
         self.method = method
         self.n_neurons = n_neurons
-        self.neuron_type = neuron_type
-        self.synapse = synapse
+        neural_only = dict(
+            neuron_type=neuron_type,
+            synapse=synapse,
+            input_high=input_high,
+            input_rms=input_rms,
+            radius_rms=radius_rms,
+            target=target,
+            weights=weights,
+            ensemble_kwargs=ensemble_kwargs,
+            readout_synapse=readout_synapse,
+        )
+        if n_neurons is None:
+            for name, value in neural_only.items():
+                if value is not None:
+                    raise ValidationError(
+                        "only a neural memory uses it, and this one is exact "
+                        "(n_neurons=None): set n_neurons, or leave it out",
+                        attr=name,
+                        obj=self,
+                    )
+        self.neuron_type = nengo.LIF() if neuron_type is None else neuron_type
+        self.synapse = nengo.Lowpass(0.1) if synapse is None else synapse
         self.dt = dt
         self.input_high = input_high
-        self.input_rms = input_rms
-        self.radius_rms = radius_rms
-        self.target = target
-        self.weights = (target == "loihi") if weights is None else weights
+        self.input_rms = 0.5 if input_rms is None else input_rms
+        self.radius_rms = RMS_PER_RADIUS if radius_rms is None else radius_rms
+        self.target = "nengo" if target is None else target
+        self.weights = (self.target == "loihi") if weights is None else weights
         self.readout_synapse = readout_synapse
+        self.ensemble_kwargs = dict(ensemble_kwargs or {})
         self.trainable_theta = trainable_theta
         self.trainable_matrices = trainable_matrices
         for flag in ("trainable_theta", "trainable_matrices"):
@@ -259,7 +292,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
             elif n_neurons is None:
                 self._build_exact()
             else:
-                self._build_neural(dict(ensemble_kwargs or {}))
+                self._build_neural(dict(self.ensemble_kwargs))
 
     def _build_exact(self):
         d, q = self.memory_d, self.order
@@ -284,13 +317,17 @@ class LegendreMemory(ParamsInState, nengo.Network):
     def _build_trainable_matrices(self):
         """m_t = Abar m_{t-1} + Bbar u_t as connection weights (trainable in NengoDL).
 
-        The state is a passthrough node; the recurrence's ``synapse=0`` is
-        Nengo's one-step delay. ``Abar, Bbar`` discretise the memory at
+        The state node passes its input through (`bound_identity`, which
+        refuses a simulator of another ``dt``); the recurrence's ``synapse=0``
+        is Nengo's one-step delay. ``Abar, Bbar`` discretise the memory at
         ``self.dt``, which must be the simulator's time-step.
         """
         q = self.order
         Ad, Bd, _, _ = self.system.discretize(self.dt).ss
-        self.state = nengo.Node(size_in=self.memory_d * q, label="state")
+        size = self.memory_d * q
+        self.state = nengo.Node(
+            bound_identity(self.dt, f"{self}"), size_in=size, size_out=size, label="state"
+        )
         self.A_connections, self.B_connections = [], []
         for c in range(self.memory_d):
             channel = self.state[c * q : (c + 1) * q]
@@ -368,10 +405,14 @@ class LegendreMemory(ParamsInState, nengo.Network):
             if j > 0
         ]
 
-        # a function, not a passthrough: nengo-loihi would remove a passthrough
-        # node between the chip and the host, and lose the decoded output
+        # not a passthrough: nengo-loihi would remove a passthrough node
+        # between the chip and the host, and lose the decoded output. Mapped
+        # at dt, it refuses a simulator of another dt
         self.state = nengo.Node(
-            _identity, size_in=self.memory_d * q, label="state"
+            _identity if self.dt is None else bound_identity(self.dt, f"{self}"),
+            size_in=self.memory_d * q,
+            size_out=self.memory_d * q,
+            label="state",
         )
         nengo.Connection(
             self.state,
@@ -443,3 +484,30 @@ class LegendreMemory(ParamsInState, nengo.Network):
 
 def _identity(t, x):
     return x
+
+
+class TimeStepGuard(LinearSystem):
+    """A digital `.LinearSystem` passing each channel through, bound to ``dt``.
+
+    As a `nengo.Node`'s output it is a passthrough that only a simulator of
+    time-step ``dt`` builds (`.LinearSystem.check_dt`): the guard of
+    transforms that ``owner`` computed for that ``dt``.
+    """
+
+    owner = StringParam("owner", readonly=True)
+
+    def __init__(self, dt, owner="network"):
+        super().__init__(
+            (np.zeros((0, 0)), np.zeros((0, 1)), np.zeros((1, 0)), np.ones((1, 1))),
+            analog=False,
+            dt=dt,
+        )
+        self.owner = owner
+
+    def _describe(self):
+        return f"{self.owner} (its transforms were computed for one dt)"
+
+
+def bound_identity(dt, owner="LegendreMemory"):
+    """`TimeStepGuard` of ``owner`` for ``dt``."""
+    return TimeStepGuard(dt, owner=owner)
