@@ -39,9 +39,11 @@ import numpy as np
 import tensorflow as tf
 from nengo.builder import Signal
 from nengo.builder.processes import SimProcess
-from nengo.exceptions import BuildError
+from nengo.exceptions import BuildError, ValidationError
+from nengo.params import IntParam
 from nengo_dl.builder import Builder, NengoBuilder, OpBuilder
 
+from nengo_lmu.params import check_param
 from nengo_lmu.system import LinearSystem, TimeScaledSystem
 
 
@@ -121,7 +123,7 @@ class LinearSystemBuilder(OpBuilder):
     The output products are skipped when ``C = I, D = 0`` (`.LegendreMemory`)
     and the :math:`D` term when ``D = 0``. NengoDL stores the state signal as
     ``(b, G * n, c)``, so for ``c > 1`` it is transposed on the way in and out
-    (measured: four times faster than a broadcast ``A @ X`` over the batch).
+    (measured faster than a broadcast ``A @ X`` over the batch).
     """
 
     def build_pre(self, signals, config):
@@ -317,10 +319,10 @@ class TimeScaledSystemBuilder(LinearSystemBuilder):
       (``tf.linalg.expm``), and ``"bilinear"``: one ``tf.linalg.solve``.
 
     ``expm`` is costly: measured on a 2-core CPU at ``theta = 784`` steps,
-    about 0.5 ms (order 64) and 7 ms (order 256) in float32, 0.7 ms and
-    16 ms in float64 (20 and 57 ms at order 256 when differentiated by
-    TensorFlow), against 0.2-0.3 ms for the step's product with a minibatch
-    of 32; it grows with :math:`\\|s\\,dt\\,A\\|` (more squarings). So the
+    it took longer than the step's product with a minibatch of 32, much
+    longer at order 256 than at order 64, longer in float64 than in float32
+    and longer again when differentiated by TensorFlow; it grows with
+    :math:`\\|s\\,dt\\,A\\|` (more squarings). So the
     discretisation is cached: the operator's state holds the last :math:`s`
     and its matrices, and a step recomputes them (in a ``tf.cond``, through
     one ``tf.function`` so that unrolled steps share its graph) only when
@@ -343,8 +345,8 @@ class TimeScaledSystemBuilder(LinearSystemBuilder):
     simulation loop, TensorFlow keeps :math:`[\\bar{A}^T; \\bar{B}^T]` of
     every step for the backward pass (:math:`(n + k) n` values per step and
     operator group). Measured with ``sim.fit`` (float32, minibatch 32, 784
-    steps): order 64, 0.45 ms per step with ``"zoh"``, 0.37 ms with
-    ``"euler"``; order 256, 2.0 ms and 0.77 ms. ``"euler"`` keeps no
+    steps), ``"zoh"`` cost more per step than ``"euler"``, a little at
+    order 64 and much more at order 256. ``"euler"`` keeps no
     matrices and needs no ``expm``, but is stable only while every
     eigenvalue :math:`z` of :math:`s\\,dt\\,A` has :math:`|1 + z| \\le 1` (a
     Legendre memory of order 256 with ``theta = 784`` steps is not): the
@@ -534,19 +536,18 @@ def configure_settings(**kwargs):
 
     Call it inside the top-level network, as NengoDL's own. It sets NengoDL's
     noop planner and noop signal sorter unless ``kwargs`` say otherwise: for
-    LMUs NengoDL's default tree planner groups operators into a schedule
-    measured 3.7x slower (forward pass of a psMNIST-shaped LMU), and with the
-    noop sorter and ``unroll_simulation=RECOMMENDED_UNROLL`` (a Simulator
-    argument) training runs at about keras-lmu's speed
-    (``benchmarks/train_speed.py``). Results are the same either way; only
-    the schedule differs.
+    LMUs NengoDL's default tree planner groups operators into a much slower
+    schedule, and with the noop sorter and
+    ``unroll_simulation=RECOMMENDED_UNROLL`` (a Simulator argument) training
+    comes closest to keras-lmu's speed (``benchmarks/train_speed.py`` times
+    both settings against keras-lmu; ``benchmarks/results/train_speed.json``).
+    Results are the same either way; only the schedule differs.
 
     TensorFlow's thread pools are a process-wide choice this function leaves
     alone. On a 2-core CPU, ``tf.config.threading.set_inter_op_parallelism_threads(2)``
     and ``set_intra_op_parallelism_threads(1)``, called before TensorFlow
-    runs anything, made a training step of the psMNIST-shaped LMU 1.6-2x
-    faster than TensorFlow's default (0.56-0.65 s against 0.98-1.30 s at
-    minibatch 32; keras-lmu gained alike).
+    runs anything, made training steps of the psMNIST-shaped LMU faster than
+    TensorFlow's default thread pools, and keras-lmu's alike.
 
     Examples
     --------
@@ -559,3 +560,121 @@ def configure_settings(**kwargs):
     kwargs.setdefault("planner", nengo_dl.graph_optimizer.noop_planner)
     kwargs.setdefault("sorter", nengo_dl.graph_optimizer.noop_order_signals)
     nengo_dl.configure_settings(**kwargs)
+
+
+def unroll_for(n_steps, preferred=RECOMMENDED_UNROLL):
+    """An ``unroll_simulation`` dividing ``n_steps``, or None if none is near.
+
+    NengoDL needs the unroll to divide the number of steps of the data. This
+    is the divisor of ``n_steps`` closest to ``preferred`` (the larger on a
+    tie) within ``[preferred / 2, 2 * preferred]``, ``n_steps`` itself when
+    it is shorter than that range, else None (e.g. a prime length): then
+    `prepare_sequences` pads instead.
+
+    Examples
+    --------
+    >>> unroll_for(784), unroll_for(150), unroll_for(24), unroll_for(251)
+    (16, 15, 24, None)
+    """
+    n_steps = check_param(IntParam("n_steps", low=1), n_steps)
+    preferred = check_param(IntParam("preferred", low=1), preferred)
+    low, high = max(1, preferred // 2), 2 * preferred
+    if n_steps <= high:  # short: one unrolled block
+        return n_steps
+    divisors = [d for d in range(low, high + 1) if n_steps % d == 0]
+    if not divisors:
+        return None
+    return min(divisors, key=lambda d: (abs(d - preferred), -d))
+
+
+def prepare_sequences(x, *targets, network=None, preferred=RECOMMENDED_UNROLL):
+    """Sequences of any length ready for NengoDL: ``(unroll, x, *targets)``.
+
+    Picks ``unroll_simulation`` with `unroll_for`; where no divisor of the
+    length is near ``preferred``, pads every array with leading zeros (along
+    the step axis) to a multiple of ``preferred`` and uses that.
+
+    Leading zeros are exact for an LMU whose memory starts at rest and stays
+    there while its input is zero: its states, and so every output from the
+    first real step on, are those of the unpadded sequence. That holds for
+    an exact memory without ``hidden_to_memory`` and ``hidden_to_hidden``
+    (the hidden layer's bias would make ``h`` nonzero during the padding);
+    ``network`` is checked for them (a ValidationError names the flag).
+    Outputs of the padded steps themselves are not meaningful: train
+    per-step targets only where they are real (pad ``targets`` too, and mask
+    or drop the leading part), or train on the last step only.
+
+    Parameters
+    ----------
+    x : array_like
+        Inputs, shape ``(n, steps, dims)``.
+    *targets : array_like
+        Per-step arrays of the same ``(n, steps)`` to pad alike (e.g. targets
+        of every step); arrays for the last step only need no padding.
+    network : nengo.Network, optional
+        The network the sequences are for (checked as above when padding).
+    preferred : int, optional
+        The unroll wanted (`RECOMMENDED_UNROLL`).
+
+    Returns
+    -------
+    unroll : int
+    x, *targets : ndarray
+        Padded with ``pad`` leading zero steps where needed (``pad = 0``
+        otherwise).
+
+    Examples
+    --------
+    >>> unroll, x = prepare_sequences(np.ones((2, 251, 1)))
+    >>> unroll, x.shape, x[0, :5, 0].tolist()
+    (16, (2, 256, 1), [0.0, 0.0, 0.0, 0.0, 0.0])
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 3 or 0 in x.shape:
+        raise ValidationError(
+            f"must have shape (n, steps, dims) with none of them 0 (got {x.shape})",
+            attr="x",
+        )
+    n, steps = x.shape[:2]
+    targets = [np.asarray(t) for t in targets]
+    for t in targets:
+        if t.shape[:2] != (n, steps):
+            raise ValidationError(
+                f"per-step arrays must share x's (n, steps) = {(n, steps)} "
+                f"(got {t.shape})",
+                attr="targets",
+            )
+    unroll = unroll_for(steps, preferred)
+    if unroll is not None:
+        return (unroll, x, *targets)
+    pad = -steps % preferred
+    if network is not None:
+        _check_padding_is_exact(network)
+
+    def padded(a):
+        zeros = np.zeros((n, pad) + a.shape[2:], dtype=a.dtype)
+        return np.concatenate([zeros, a], axis=1)
+
+    return (preferred, padded(x), *(padded(t) for t in targets))
+
+
+def _check_padding_is_exact(network):
+    from nengo_lmu.networks.lmu import LMU  # noqa: PLC0415
+
+    for lmu in (n for n in network.all_networks if isinstance(n, LMU)):
+        for flag in ("hidden_to_memory", "hidden_to_hidden"):
+            if getattr(lmu, flag):
+                raise ValidationError(
+                    f"{lmu} uses {flag}: its hidden state is not at rest during "
+                    "leading zero padding, so padded sequences would change its "
+                    "outputs. Give sequences whose length has a divisor near the "
+                    "unroll (see unroll_for), or pass unroll_simulation=1",
+                    attr=flag,
+                    obj=lmu,
+                )
+        if lmu.memory.n_neurons is not None:
+            raise ValidationError(
+                f"{lmu} has a neural memory, whose neurons are not at rest for a "
+                "zero input: padding would change its outputs",
+                attr="network",
+            )

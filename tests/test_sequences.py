@@ -1,0 +1,97 @@
+"""Sequences of any length and width: the unroll is chosen, or leading zeros padded."""
+
+import nengo
+import nengo_dl
+import numpy as np
+import pytest
+import tensorflow as tf
+from nengo.exceptions import ValidationError
+
+from nengo_lmu import lmu_model
+from nengo_lmu.dl import RECOMMENDED_UNROLL, prepare_sequences, unroll_for
+from nengo_lmu.spiking import to_spiking
+
+
+@pytest.mark.parametrize(
+    "steps, unroll",
+    [(784, 16), (150, 15), (24, 24), (5, 5), (1460, 20), (251, None), (427, None)],
+)
+def test_unroll_for(steps, unroll):
+    assert unroll_for(steps) == unroll
+    if unroll is not None:
+        assert steps % unroll == 0
+
+
+def test_prepare_sequences_pads_only_where_needed(rng):
+    x = rng.uniform(-1, 1, size=(3, 150, 2))
+    unroll, same = prepare_sequences(x)
+    assert unroll == 15 and np.array_equal(same, x)
+
+    x = rng.uniform(-1, 1, size=(3, 251, 2))
+    y = rng.uniform(-1, 1, size=(3, 251, 4))
+    unroll, xp, yp = prepare_sequences(x, y)
+    assert unroll == RECOMMENDED_UNROLL and xp.shape == (3, 256, 2) and yp.shape == (3, 256, 4)
+    assert not np.any(xp[:, :5]) and np.array_equal(xp[:, 5:], x)
+    assert not np.any(yp[:, :5]) and np.array_equal(yp[:, 5:], y)
+
+
+@pytest.mark.parametrize("shape", [(251, 1), (0, 10, 1), (2, 251)])
+def test_prepare_sequences_checks_shape(shape):
+    with pytest.raises(ValidationError) as info:
+        prepare_sequences(np.zeros(shape))
+    assert info.value.attr == "x"
+    with pytest.raises(ValidationError) as info:
+        prepare_sequences(np.zeros((2, 251, 1)), np.zeros((2, 250, 1)))
+    assert info.value.attr == "targets"
+
+
+@pytest.mark.parametrize("flag", ["hidden_to_memory", "hidden_to_hidden"])
+def test_padding_refused_where_inexact(flag):
+    net = lmu_model(3, units=4, order=4, theta=10.0, **{flag: True})
+    with pytest.raises(ValidationError) as info:
+        prepare_sequences(np.zeros((2, 251, 1)), network=net)
+    assert info.value.attr == flag
+    prepare_sequences(np.zeros((2, 250, 1)), network=net)  # no padding: fine
+
+
+def model(input_d, seed=0):
+    net = lmu_model(
+        3, seed=seed, units=16, order=8, theta=40.0, input_d=input_d,
+        hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
+    )
+    with net:
+        nengo_dl.configure_settings(keep_history=False)
+    return net
+
+
+def test_odd_length_multidimensional_trains_and_converts(rng):
+    # a 6-dimensional series of prime length (251 steps): padded to 256 for
+    # NengoDL, trained a few steps, frozen, converted (rate, held samples)
+    x = rng.uniform(-1, 1, size=(32, 251, 6))
+    labels = rng.randint(3, size=32)
+    net = model(6)
+    unroll, xp = prepare_sequences(x, network=net)
+    assert xp.shape == (32, 256, 6)
+    tf.random.set_seed(0)
+    with nengo_dl.Simulator(
+        net, dt=1.0, minibatch_size=16, unroll_simulation=unroll, progress_bar=False
+    ) as sim:
+        sim.compile(
+            optimizer=tf.optimizers.Adam(1e-3),
+            loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+        sim.fit(xp, {net.probe: labels[:, None, None]}, epochs=1, verbose=0)
+        padded = sim.predict(xp[:16], verbose=0)[net.probe][:, -1]
+        sim.freeze_params(net)
+    # the unpadded sequences give the same last outputs (the memory was at rest)
+    with nengo_dl.Simulator(
+        net, dt=1.0, minibatch_size=16, unroll_simulation=1, progress_bar=False
+    ) as sim:
+        plain = sim.predict(x[:16], verbose=0)[net.probe][:, -1]
+    assert np.allclose(padded, plain, atol=1e-5)  # float32 over 251 steps
+
+    # converted to held input (10 steps per sample), rate neurons: exact again
+    conv = to_spiking(net, presentation_time=0.01, neuron_type=None)
+    node, probe = conv.find(net.inp, net), conv.find(net.probe, net)
+    outputs, _ = conv.run(nengo.Simulator, node, x[:2], probe, parallel=2)
+    assert np.allclose(outputs[:, -1], plain[:2], atol=1e-4)
