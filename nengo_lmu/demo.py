@@ -115,7 +115,7 @@ class DemoSettings:
 
     @classmethod
     def quick(cls, **kwargs):
-        """Settings that run in about a minute on two CPU cores."""
+        """Settings of a quick run: a small model, few epochs and test digits."""
         fast = dict(
             order=12,
             units=32,
