@@ -18,14 +18,15 @@ with nengo-loihi's tuning (100-120 Hz, as published) and with ours,
 `nengo_lmu.loihi.MEMORY_KWARGS` ("Loihi tuning": 150-200 Hz, whose spike
 periods Loihi still resolves, and states at 2.5 RMS per radius).
 
-Run: python benchmarks/loihi_delay_network.py  (writes results/loihi_delay_network.json)
+Run: python benchmarks/loihi_delay_network.py [--tiny] [--results DIR]
+(writes results/loihi_delay_network.json)
 """
 
 import time
 
 import nengo
 
-from common import run_memory, summarise
+from common import argument_parser, parse_args, run_memory, summarise
 from nengo_lmu.loihi import ENSEMBLE_KWARGS, MEMORY_KWARGS
 
 SEEDS = range(5)
@@ -33,6 +34,8 @@ CONFIG = dict(
     order=3, theta=0.1, high=3.0, rms=0.3, T=6.0, n_neurons=128, tau=0.01,
     readout_tau=0.0183,
 )
+#: ``--tiny``: one seed, 1 s (the last 0.5 s scored), 32 neurons per state
+TINY = dict(seeds=range(1), config=dict(CONFIG, T=1.0, n_neurons=32))
 
 
 def run(kind, seed, c, readout=True, **kwargs):
@@ -46,24 +49,26 @@ def run(kind, seed, c, readout=True, **kwargs):
 
 
 if __name__ == "__main__":
+    args = parse_args(argument_parser(__doc__))
     started = time.time()
-    c = CONFIG
+    seeds, c = (TINY["seeds"], TINY["config"]) if args.tiny else (SEEDS, CONFIG)
     runs = {
         # nengo_lmu.loihi.MEMORY_KWARGS: 150-200 Hz, states at 2.5 RMS per radius
-        "ours, emulator, Loihi tuning": [run("loihi", s, c, **MEMORY_KWARGS) for s in SEEDS],
-        "ours, emulator": [run("loihi", s, c) for s in SEEDS],
-        "ours, emulator, loop readout": [run("loihi", s, c, False) for s in SEEDS],
-        "ours, reference": [run("nengo", s, c) for s in SEEDS],
+        "ours, emulator, Loihi tuning": [run("loihi", s, c, **MEMORY_KWARGS) for s in seeds],
+        "ours, emulator": [run("loihi", s, c) for s in seeds],
+        "ours, emulator, loop readout": [run("loihi", s, c, False) for s in seeds],
+        "ours, reference": [run("nengo", s, c) for s in seeds],
         # Nengo's default tuning (200-400 Hz, intercepts U(-1, 1)): rates that
         # Loihi's whole-step spike periods cannot follow
         "ours, reference, Nengo's default rates": [
-            run("nengo", s, c, ensemble_kwargs={}) for s in SEEDS
+            run("nengo", s, c, ensemble_kwargs={}) for s in seeds
         ],
     }
     summarise(
         "loihi_delay_network",
-        dict(CONFIG, seeds=list(SEEDS), published_emulator=[0.145, 0.151],
+        dict(c, seeds=list(seeds), published_emulator=[0.145, 0.151],
              published_reference=[0.055, 0.059]),
         runs,
         started,
+        args.results,
     )

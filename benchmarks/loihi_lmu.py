@@ -16,7 +16,8 @@ nengo-loihi's defaults, as published) and on the reference simulator. The
 white noise is seeded by the seed (nengo-loihi would otherwise draw it anew
 on every run).
 
-Run: python benchmarks/loihi_lmu.py  (writes results/loihi_lmu.json)
+Run: python benchmarks/loihi_lmu.py [--tiny] [--results DIR]
+(writes results/loihi_lmu.json)
 """
 
 import time
@@ -25,12 +26,14 @@ import warnings
 import nengo
 import numpy as np
 
-from common import nrmse, run_memory, simulator, summarise
+from common import argument_parser, nrmse, parse_args, run_memory, simulator, summarise
 from nengo_lmu import LegendreMemory, legendre_memory
 from nengo_lmu.loihi import ENSEMBLE_KWARGS, MEMORY_KWARGS
 
 SEEDS = range(5)
 CONFIG = dict(order=6, theta=1.0, high=2.0, rms=0.3, T=8.0, n_neurons=100, tau=0.1, skip_s=1.0)
+#: ``--tiny``: one seed, 1.5 s (the last 0.5 s scored), 20 neurons per state
+TINY = dict(seeds=range(1), config=dict(CONFIG, T=1.5, n_neurons=20))
 
 
 def naive(kind, seed, c):
@@ -69,16 +72,17 @@ def ours(kind, seed, c, weights, **kwargs):
 
 
 if __name__ == "__main__":
+    args = parse_args(argument_parser(__doc__))
     started = time.time()
-    c = CONFIG
+    seeds, c = (TINY["seeds"], TINY["config"]) if args.tiny else (SEEDS, CONFIG)
     runs = {
         "ours weights, Loihi tuning, emulator": [
-            ours("loihi", s, c, True, **MEMORY_KWARGS) for s in SEEDS
+            ours("loihi", s, c, True, **MEMORY_KWARGS) for s in seeds
         ],
-        "ours weights, emulator": [ours("loihi", s, c, True) for s in SEEDS],
-        "ours decode neurons, emulator": [ours("loihi", s, c, False) for s in SEEDS],
-        "ours, reference": [ours("nengo", s, c, False) for s in SEEDS],
-        "naive recipe, emulator": [naive("nengo_loihi", s, c) for s in SEEDS],
-        "naive recipe, reference": [naive("nengo", s, c) for s in SEEDS],
+        "ours weights, emulator": [ours("loihi", s, c, True) for s in seeds],
+        "ours decode neurons, emulator": [ours("loihi", s, c, False) for s in seeds],
+        "ours, reference": [ours("nengo", s, c, False) for s in seeds],
+        "naive recipe, emulator": [naive("nengo_loihi", s, c) for s in seeds],
+        "naive recipe, reference": [naive("nengo", s, c) for s in seeds],
     }
-    summarise("loihi_lmu", dict(CONFIG, seeds=list(SEEDS)), runs, started)
+    summarise("loihi_lmu", dict(c, seeds=list(seeds)), runs, started, args.results)

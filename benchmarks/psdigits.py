@@ -10,12 +10,12 @@ the pixel permutation is fixed.
 Usage::
 
     python benchmarks/psdigits.py [--seeds 0 1 2 3 4] [--epochs 60]
+                                  [--params DIR] [--tiny] [--results DIR]
 
 Writes ``benchmarks/results/psdigits.json`` (and each seed's trained
 parameters to ``benchmarks/out/`` for the spiking benchmarks).
 """
 
-import argparse
 import os
 import pathlib
 import time
@@ -28,15 +28,18 @@ import tensorflow as tf  # noqa: E402
 
 import nengo_lmu  # noqa: E402
 import nengo_lmu.dl  # noqa: E402
-from common import write_results  # noqa: E402
+from common import argument_parser, parse_args, write_results  # noqa: E402
 from nengo_lmu.datasets import ps_digits  # noqa: E402
 
 HERE = pathlib.Path(__file__).parent
 MODEL = dict(units=128, order=64, theta=64.0, input_to_hidden=True)
+#: ``--tiny``: one seed, one epoch of a 16-unit, order-8 model on 256 digits,
+#: tested on 64 (whole minibatches)
+TINY = dict(seeds=[0], epochs=1, model=dict(MODEL, units=16, order=8), examples=(256, 64))
 
 
-def build(seed, neuron_type=None):
-    kwargs = dict(MODEL)
+def build(seed, neuron_type=None, model=None):
+    kwargs = dict(MODEL if model is None else model)
     if neuron_type is not None:
         kwargs["hidden_neuron_type"] = neuron_type
     return nengo_lmu.lmu_model(
@@ -44,12 +47,24 @@ def build(seed, neuron_type=None):
     )
 
 
-def train(seed, epochs, batch=64, lr=3e-3, neuron_type=None, save=None):
-    """Train one model; returns its figures and the network, trained values frozen in."""
+def train(seed, epochs, batch=64, lr=3e-3, neuron_type=None, save=None, model=None,
+          examples=None):
+    """Train one model; returns its figures and the network, trained values frozen in.
+
+    ``model``: `nengo_lmu.lmu_model` arguments (default `MODEL`); ``examples``:
+    at most (train, test) digits, whole minibatches (default: all of them).
+    """
     x_train, y_train, x_test, y_test = ps_digits(split_seed=seed)
-    net = build(seed, neuron_type)
+    net = build(seed, neuron_type, model)
     n = len(x_train) // batch * batch
     n_test = len(x_test) // batch * batch
+    if examples is not None:
+        n, n_test = min(n, examples[0]), min(n_test, examples[1])
+    # the seed reproduces the run: the network's seed draws the initial weights,
+    # and NengoDL reseeds TensorFlow's global generator (minibatch shuffling)
+    # with the simulator's seed, the network's + 1, as it builds; this covers
+    # any TensorFlow draw made before that build
+    tf.random.set_seed(seed)
     with nengo_dl.Simulator(
         net,
         dt=1.0,
@@ -87,15 +102,24 @@ def train(seed, epochs, batch=64, lr=3e-3, neuron_type=None, save=None):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--epochs", type=int, default=60)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--params", metavar="DIR", type=pathlib.Path, default=HERE / "out",
+        help="folder for each seed's trained parameters (default: benchmarks/out)",
+    )
+    args = parse_args(parser)
+    model, examples = MODEL, None
+    if args.tiny:
+        args.seeds, args.epochs = TINY["seeds"], TINY["epochs"]
+        model, examples = TINY["model"], TINY["examples"]
 
-    (HERE / "out").mkdir(exist_ok=True)
+    args.params.mkdir(parents=True, exist_ok=True)
     runs = []
     for seed in args.seeds:
-        _, run = train(seed, args.epochs, save=HERE / "out" / f"psdigits_seed{seed}")
+        _, run = train(seed, args.epochs, save=args.params / f"psdigits_seed{seed}",
+                       model=model, examples=examples)
         runs.append(run)
         print(
             f"seed {seed}: test accuracy {run['test_accuracy']:.4f} "
@@ -104,7 +128,7 @@ def main():
         )
     acc = np.array([r["test_accuracy"] for r in runs])
     summary = {
-        "model": MODEL,
+        "model": model,
         "epochs": args.epochs,
         "test_accuracy_mean": float(acc.mean()),
         "test_accuracy_std": float(acc.std()),
@@ -115,7 +139,7 @@ def main():
         f"psDigits test accuracy over {len(runs)} seeds: {acc.mean():.4f} "
         f"+- {acc.std():.4f} (min {acc.min():.4f})"
     )
-    write_results("psdigits", summary)
+    write_results("psdigits", summary, args.results)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,12 @@ latency to add), on the first ``--defaults-digits`` test digits.
 Usage::
 
     python benchmarks/psdigits_spiking.py [--seeds 0 1 2 3 4] [--epochs 40]
+                                          [--tiny] [--results DIR]
 
-Writes ``benchmarks/results/psdigits_spiking.json``.
+Writes ``benchmarks/results/psdigits_spiking.json``. Each seed seeds the
+training as in ``psdigits.py``.
 """
 
-import argparse
 import os
 import time
 
@@ -30,12 +31,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 
-from common import write_results  # noqa: E402
-from psdigits import train  # noqa: E402
+import psdigits  # noqa: E402
+from common import argument_parser, parse_args, write_results  # noqa: E402
 
 from nengo_lmu import loihi  # noqa: E402
 from nengo_lmu.datasets import ps_digits  # noqa: E402
 from nengo_lmu.spiking import to_spiking  # noqa: E402
+
+
+#: ``--tiny``: psdigits.py's tiny training; spiking on 16 of its 64 test digits (4 with
+#: nengo-loihi's defaults)
+TINY = dict(psdigits.TINY, digits=16, defaults_digits=4)
 
 
 def evaluate(conv, net, simulator, x, y, parallel, **sim_kwargs):
@@ -55,22 +61,30 @@ def evaluate(conv, net, simulator, x, y, parallel, **sim_kwargs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--presentation", type=float, default=0.02)
     parser.add_argument("--scale", type=float, default=300.0)
     parser.add_argument("--defaults-digits", type=int, default=100)
-    args = parser.parse_args()
+    args = parse_args(parser)
+    model, examples, digits = None, None, None
+    if args.tiny:
+        args.seeds, args.epochs = TINY["seeds"], TINY["epochs"]
+        args.defaults_digits = TINY["defaults_digits"]
+        model, examples, digits = TINY["model"], TINY["examples"], TINY["digits"]
 
     import nengo_dl  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
     import nengo_loihi  # pylint: disable=import-outside-toplevel
 
     runs = []
     for seed in args.seeds:
-        net, rate = train(seed, args.epochs, neuron_type=nengo.RectifiedLinear())
+        net, rate = psdigits.train(
+            seed, args.epochs, neuron_type=nengo.RectifiedLinear(), model=model,
+            examples=examples,
+        )
         _, _, x_test, y_test = ps_digits(split_seed=seed)
-        n = rate["test_examples"]
+        n = rate["test_examples"] if digits is None else min(digits, rate["test_examples"])
         x_test, y_test = x_test[:n], y_test[:n]
         conv = to_spiking(
             net, presentation_time=args.presentation, scale_firing_rates=args.scale
@@ -129,7 +143,7 @@ def main():
                 "loihi_emulator_nengo_loihi_defaults_accuracy", "reference_minus_rate",
                 "loihi_emulator_minus_rate", "synaptic_events_per_digit"):
         print(f"{key}: {summary[key]['mean']:.4f} +- {summary[key]['std']:.4f}")
-    write_results("psdigits_spiking", summary)
+    write_results("psdigits_spiking", summary, args.results)
 
 
 if __name__ == "__main__":

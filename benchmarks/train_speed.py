@@ -25,17 +25,20 @@ against keras-lmu measured in the same run.
 Usage::
 
     python benchmarks/train_speed.py [--batch 32 100] [--rounds 3] [--steps 4]
-                                     [--threads INTER,INTRA]
+                                     [--threads INTER,INTRA] [--tiny] [--results DIR]
 
 ``--threads`` sets TensorFlow's inter- and intra-op thread pools for every
 model alike (default: TensorFlow's choice). On the 2-core CPU machine,
 ``2,1`` made both nengo_lmu and keras-lmu about 1.5-1.8x faster per step than
 TensorFlow's default, whose step times also jumped between runs.
 
+``--tiny`` shrinks the sequences to 32 steps and nengo_lmu's and keras-lmu's
+cells to order 8 and 8 units (NengoDL's example keeps its own 212 units and
+order 256), one batch of 4, one round of one step: that it runs, not its times.
+
 Writes ``benchmarks/results/train_speed.json``.
 """
 
-import argparse
 import os
 import platform
 import time
@@ -50,9 +53,14 @@ import tensorflow as tf  # noqa: E402
 
 import nengo_lmu  # noqa: E402
 import nengo_lmu.dl  # noqa: E402
+from common import argument_parser, parse_args, write_results  # noqa: E402
 
-STEPS, ORDER, UNITS, CLASSES = 784, 256, 212, 10
+#: sequence length, memory order and hidden units of the timed models
+SIZE = dict(steps=784, order=256, units=212)
+CLASSES = 10
 UNROLL = nengo_lmu.dl.RECOMMENDED_UNROLL
+#: ``--tiny`` (see above); its steps must be a multiple of UNROLL
+TINY = dict(size=dict(steps=32, order=8, units=8), batch=[4], rounds=1, steps=1)
 
 CONFIGS = {
     "paper": dict(input_to_hidden=True, hidden_to_hidden=True),
@@ -89,7 +97,7 @@ class NengoDLModel:
         self.sim.close()
 
 
-def nengo_lmu_net(config, recommended=True):
+def nengo_lmu_net(config, size, recommended=True):
     with nengo.Network(seed=0) as net:
         settings = dict(trainable=None, stateful=False, keep_history=False)
         if recommended:  # nengo_lmu's defaults: noop planner and sorter
@@ -97,7 +105,9 @@ def nengo_lmu_net(config, recommended=True):
         else:
             nengo_dl.configure_settings(**settings)
         inp = nengo.Node(np.zeros(1))
-        lmu = nengo_lmu.LMU(UNITS, ORDER, theta=STEPS, **CONFIGS[config])
+        lmu = nengo_lmu.LMU(
+            size["units"], size["order"], theta=size["steps"], **CONFIGS[config]
+        )
         nengo.Connection(inp, lmu.input, synapse=None)
         out = nengo.Node(size_in=CLASSES)
         nengo.Connection(lmu.output, out, transform=nengo_dl.dists.Glorot(), synapse=None)
@@ -106,22 +116,22 @@ def nengo_lmu_net(config, recommended=True):
 
 
 class KerasLMUModel:
-    def __init__(self, config, batch):
+    def __init__(self, config, batch, size):
         import keras_lmu  # pylint: disable=import-outside-toplevel
 
         flags = CONFIGS[config]
         cell = keras_lmu.LMUCell(
             memory_d=1,
-            order=ORDER,
-            theta=STEPS,
-            hidden_cell=tf.keras.layers.SimpleRNNCell(UNITS),
+            order=size["order"],
+            theta=size["steps"],
+            hidden_cell=tf.keras.layers.SimpleRNNCell(size["units"]),
             hidden_to_memory=flags.get("hidden_to_memory", False),
             memory_to_memory=flags.get("memory_to_memory", False),
             input_to_hidden=flags.get("input_to_hidden", False),
         )
         self.model = tf.keras.Sequential(
             [
-                tf.keras.layers.Input((STEPS, 1), batch_size=batch),
+                tf.keras.layers.Input((size["steps"], 1), batch_size=batch),
                 tf.keras.layers.RNN(cell),
                 tf.keras.layers.Dense(CLASSES),
             ]
@@ -136,17 +146,17 @@ class KerasLMUModel:
         pass
 
 
-def make_models(batch):
+def make_models(batch, size):
     models = {}
     for config in CONFIGS:
         models[f"nengo_lmu[{config}]"] = NengoDLModel(
-            nengo_lmu_net(config), batch, unroll=UNROLL
+            nengo_lmu_net(config, size), batch, unroll=UNROLL
         )
         models[f"nengo_lmu[{config}],nengo_dl_defaults"] = NengoDLModel(
-            nengo_lmu_net(config, recommended=False), batch
+            nengo_lmu_net(config, size, recommended=False), batch
         )
     models["nengo_dl_example[full]"] = NengoDLModel(
-        nengo_dl.benchmarks.lmu(STEPS, 1, native_nengo=True), batch
+        nengo_dl.benchmarks.lmu(size["steps"], 1, native_nengo=True), batch
     )
     try:
         import keras_lmu  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
@@ -154,14 +164,14 @@ def make_models(batch):
         print("keras-lmu is not installed: skipping the keras-lmu peer")
     else:
         for config in CONFIGS:
-            models[f"keras_lmu[{config}]"] = KerasLMUModel(config, batch)
+            models[f"keras_lmu[{config}]"] = KerasLMUModel(config, batch, size)
     return models
 
 
-def time_models(batch, rounds, steps, rng):
-    x = rng.uniform(0, 1, size=(batch * steps, STEPS, 1)).astype(np.float32)
+def time_models(batch, rounds, steps, rng, size=SIZE):
+    x = rng.uniform(0, 1, size=(batch * steps, size["steps"], 1)).astype(np.float32)
     y = rng.randint(CLASSES, size=batch * steps)
-    models = make_models(batch)
+    models = make_models(batch, size)
     for model in models.values():  # warm-up: graph building and compilation
         model.fit(x[:batch], y[:batch])
     times = {name: [] for name in models}
@@ -177,14 +187,18 @@ def time_models(batch, rounds, steps, rng):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__doc__)
     parser.add_argument("--batch", type=int, nargs="+", default=[32, 100])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=4, help="training steps per timing")
     parser.add_argument(
         "--threads", default=None, help="INTER,INTRA: TensorFlow's thread pools"
     )
-    args = parser.parse_args()
+    args = parse_args(parser)
+    size = SIZE
+    if args.tiny:
+        size, args.batch = TINY["size"], TINY["batch"]
+        args.rounds, args.steps = TINY["rounds"], TINY["steps"]
     if args.threads:  # before TensorFlow runs anything
         inter, intra = (int(n) for n in args.threads.split(","))
         tf.config.threading.set_inter_op_parallelism_threads(inter)
@@ -194,13 +208,14 @@ def main():
     results = {
         "machine": f"{platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, TensorFlow {tf.__version__}, CPU",
+        "model": size,
         "rounds": args.rounds,
         "steps_per_timing": args.steps,
         "tensorflow_threads (inter, intra)": args.threads or "default",
         "batches": {},
     }
     for batch in args.batch:
-        median, all_times = time_models(batch, args.rounds, args.steps, rng)
+        median, all_times = time_models(batch, args.rounds, args.steps, rng, size)
         entry = {"seconds_per_step": median, "all_seconds_per_step": all_times}
         for config in CONFIGS:
             peer = median.get(f"keras_lmu[{config}]")
@@ -225,7 +240,7 @@ def main():
                 print(f"  {key:44s} {value:5.2f}x")
 
     print()
-    write_results("train_speed", results)
+    write_results("train_speed", results, args.results)
 
 
 if __name__ == "__main__":

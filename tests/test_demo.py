@@ -1,7 +1,6 @@
 """``nengo-lmu demo --quick``: the newcomer's first command."""
 
 import os
-import pathlib
 import re
 import subprocess
 import sys
@@ -37,15 +36,22 @@ def test_demo_quick(tmp_path):
     table = lines[header[0]:]
     rows = {line[:31].strip(): line[31:].split() for line in table[2 : 2 + len(STAGES)]}
     assert list(rows) == list(STAGES)
-    # accuracies of the quick run (32 units, 10 epochs; measured 0.84 rate and
-    # 0.78 spiking on 32 digits, 0.81 emulator on 16); chance is 0.1. Spiking
-    # predictions agree with the rate network's (measured 0.84 and 0.88)
-    for stage in ("rate (NengoDL)", "spiking (reference)"):
-        assert float(rows[stage][0]) > 0.4, out
-    assert float(rows["spiking (Loihi emulator)"][0]) > 0.25, out
+    # accuracies of the quick run (32 units, 10 epochs, TensorFlow seeded:
+    # the same figures on every run here): measured 0.844 rate (27 of 32
+    # digits) and 0.781 spiking (25 of 32), 0.812 emulator (13 of 16), 0.735
+    # on the training set; chance is 0.1. Each bound allows three digits fewer
+    # than measured: other machines' TensorFlow kernels may round the
+    # training differently
+    assert float(rows["train (NengoDL)"][0]) > 0.65, out
+    assert float(rows["rate (NengoDL)"][0]) > 0.72, out
+    assert float(rows["spiking (reference)"][0]) > 0.68, out
+    assert float(rows["spiking (Loihi emulator)"][0]) > 0.62, out
+    assert rows["rate (NengoDL)"][1] == rows["spiking (reference)"][1] == "32"
     assert rows["spiking (Loihi emulator)"][1] == "16"
-    for stage in ("spiking (reference)", "spiking (Loihi emulator)"):
-        assert float(rows[stage][2]) > 0.5, out
+    # spiking predictions agree with the rate network's: measured 0.844 (27 of
+    # 32) reference, 0.875 (14 of 16) emulator
+    assert float(rows["spiking (reference)"][2]) > 0.72, out
+    assert float(rows["spiking (Loihi emulator)"][2]) > 0.68, out
     # the exact order-6 memory of 1 Hz noise delays by theta/2 closely
     # (measured 0.048 over the 1 s scored); the neural one less well (0.089
     # reference, 0.26 emulator)

@@ -5,17 +5,16 @@ import subprocess
 import sys
 
 import nengo
+import nengo_dl
 import numpy as np
 import pytest
 import scipy.linalg
+import tensorflow as tf
 
-nengo_dl = pytest.importorskip("nengo_dl")
-tf = pytest.importorskip("tensorflow")
-
-from nengo_lmu import LMU, LegendreMemory, LinearSystem  # noqa: E402
-from nengo_lmu.dl import LinearSystemBuilder, SimLinearSystem  # noqa: E402
-from nengo_lmu.legendre import legendre_memory  # noqa: E402
-from helpers import Feed, run_reference  # noqa: E402  (tests/helpers.py)
+from nengo_lmu import LMU, LegendreMemory, LinearSystem
+from nengo_lmu.dl import LinearSystemBuilder, SimLinearSystem
+from nengo_lmu.legendre import legendre_memory
+from helpers import Feed, run_reference  # tests/helpers.py
 
 PY_FUNC_OPS = {"PyFunc", "PyFuncStateless", "EagerPyFunc"}
 

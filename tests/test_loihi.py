@@ -1,14 +1,12 @@
 """LegendreMemory on the nengo-loihi emulator, and the pre-build checks."""
 
 import nengo
+import nengo_loihi
 import numpy as np
 import pytest
 from nengo.exceptions import BuildError, ValidationError
 
-from nengo_lmu import LegendreMemory
-
-nengo_loihi = pytest.importorskip("nengo_loihi")
-from nengo_lmu import loihi  # noqa: E402  (needs nengo_loihi)
+from nengo_lmu import LegendreMemory, loihi
 
 
 def run_emulator(T=3.0, seed=0, **kwargs):

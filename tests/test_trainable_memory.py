@@ -1,16 +1,15 @@
 """LegendreMemory's training switches: trainable_theta and trainable_matrices."""
 
 import nengo
+import nengo_dl
 import numpy as np
 import pytest
+import tensorflow as tf
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import LMU, LegendreMemory, legendre_readout
 from nengo_lmu.datasets import white_noise
 from nengo_lmu.spiking import to_spiking
-
-nengo_dl = pytest.importorskip("nengo_dl")
-tf = pytest.importorskip("tensorflow")
 
 
 def memory_net(**kwargs):

@@ -1,20 +1,19 @@
 """`.TimeScaledSystem` in NengoDL: parity with Nengo, gradients, learning theta."""
 
 import nengo
+import nengo_dl
 import numpy as np
 import pytest
+import tensorflow as tf
 
-nengo_dl = pytest.importorskip("nengo_dl")
-tf = pytest.importorskip("tensorflow")
-
-from nengo_lmu import LinearSystem, TimeScaledSystem  # noqa: E402
-from nengo_lmu.dl import (  # noqa: E402
+from nengo_lmu import LinearSystem, TimeScaledSystem
+from nengo_lmu.dl import (
     LinearSystemBuilder,
     SimTimeScaledSystem,
     TimeScaledSystemBuilder,
 )
-from nengo_lmu.legendre import legendre_memory, legendre_readout  # noqa: E402
-from helpers import Feed, run_reference  # noqa: E402  (tests/helpers.py)
+from nengo_lmu.legendre import legendre_memory, legendre_readout
+from helpers import Feed, run_reference  # tests/helpers.py
 
 METHODS = ("zoh", "euler", "bilinear")
 

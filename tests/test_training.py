@@ -1,15 +1,14 @@
 """Training LMUs with NengoDL, and carrying the trained weights back to Nengo."""
 
 import nengo
+import nengo_dl
 import numpy as np
 import pytest
+import tensorflow as tf
 
+import nengo_lmu.dl  # noqa: F401  (nengo_lmu's NengoDL builders)
 from nengo_lmu import LegendreMemory, legendre_readout, lmu_model
 from nengo_lmu.datasets import ps_digits, white_noise
-
-nengo_dl = pytest.importorskip("nengo_dl")
-import nengo_lmu.dl  # noqa: E402  (after the skip: needs nengo_dl)
-tf = pytest.importorskip("tensorflow")
 
 
 def small_classifier(seed=0, n_out=3, **lmu_kwargs):
@@ -123,6 +122,7 @@ def test_delay_task_readout_learns():
 
 @pytest.mark.parametrize("seed", [0])
 def test_ps_digits_learns(seed):
+    tf.random.set_seed(seed)  # with the network's seed: the same training every run
     x_train, y_train, x_test, y_test = ps_digits()
     net = lmu_model(10, seed=seed, settings=dict(stateful=False, keep_history=False),
                     units=48, order=24, theta=64.0, input_to_hidden=True)
@@ -156,6 +156,24 @@ def test_lmu_model_layout():
         weights = sim.data[net.readout].weights
     limit = np.sqrt(6 / (6 + 4))  # Glorot uniform
     assert weights.shape == (4, 6) and np.abs(weights).max() <= limit
+    assert np.all(weights != 0) and np.std(weights) > limit / 4  # drawn, not zeroed
+
+    # initial statistics, on a model big enough to measure them: the readout
+    # U(+-L), L = sqrt(6 / (fan_in + fan_out)), whose std is L / sqrt(3); the
+    # memory kernel Glorot normal, std sqrt(2 / (fan_in + fan_out)) (the
+    # paper's W_m). 2400 and 1200 draws: the sample std's error is ~1% and
+    # ~2%, the mean's ~1% of L, so 5% and 10% are 5 standard errors
+    net = lmu_model(40, seed=4, units=60, order=20, theta=8.0)
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        weights = sim.data[net.readout].weights
+        memory_kernel = sim.data[net.lmu.memory_kernel].weights
+    limit = np.sqrt(6 / (60 + 40))
+    assert weights.shape == (40, 60) and np.abs(weights).max() <= limit
+    assert np.abs(weights).max() > 0.98 * limit  # P(all 2400 below) = 0.98**2400
+    assert np.std(weights) == pytest.approx(limit / np.sqrt(3), rel=0.05)
+    assert abs(np.mean(weights)) < 0.05 * limit
+    assert memory_kernel.shape == (60, 20)
+    assert np.std(memory_kernel) == pytest.approx(np.sqrt(2 / 80), rel=0.1)
     with pytest.raises(nengo.exceptions.ValidationError) as exc:
         lmu_model(0, units=6, order=5, theta=8.0)
     assert exc.value.attr == "n_out"

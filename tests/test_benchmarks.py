@@ -1,0 +1,127 @@
+"""benchmarks/: every script runs in its tiny configuration and writes its results.
+
+The tiny runs (``--tiny``: one seed, short runs, few samples) show that a
+script still works end to end, not its figures: their results, written into
+the folder given by ``--results``, must have the layout of the published
+``benchmarks/results/NAME.json`` (every key the docs tabulate, finite numbers
+where it has numbers) once there is one, and finite numbers in any case.
+"""
+
+import hashlib
+import importlib.util
+import json
+import math
+import numbers
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+BENCHMARKS = pathlib.Path(__file__).parents[1] / "benchmarks"
+PUBLISHED = BENCHMARKS / "results"
+
+#: script -> extra arguments of its tiny run (in tmp_path)
+SCRIPTS = {
+    "delay_network.py": [],
+    "loihi_delay_network.py": [],
+    "loihi_lmu.py": [],
+    "psdigits.py": ["--params", "out"],
+    "psdigits_spiking.py": [],
+    "train_speed.py": [],
+    "ucr.py": [],
+}
+
+
+def load_common():
+    spec = importlib.util.spec_from_file_location("benchmarks_common", BENCHMARKS / "common.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def layout_errors(tiny, published, path=""):
+    """Where ``tiny`` lacks a key of ``published``, or holds another kind of value."""
+    if isinstance(published, dict):
+        if not isinstance(tiny, dict):
+            return [f"{path}: {tiny!r} is not an object"]
+        return [
+            error
+            for key, value in published.items()
+            for error in (
+                layout_errors(tiny[key], value, f"{path}/{key}")
+                if key in tiny
+                else [f"{path}/{key}: missing"]
+            )
+        ]
+    if isinstance(published, list):
+        if not isinstance(tiny, list) or (published and not tiny):
+            return [f"{path}: {tiny!r} is not a list like {published[:2]!r}"]
+        return layout_errors(tiny[0], published[0], f"{path}[0]") if published else []
+    if isinstance(published, numbers.Number) and not isinstance(published, bool):
+        number = isinstance(tiny, numbers.Number) and not isinstance(tiny, bool)
+        return [] if number and math.isfinite(tiny) else [f"{path}: {tiny!r} is not a number"]
+    return [] if type(tiny) is type(published) else [f"{path}: {tiny!r} vs {published!r}"]
+
+
+def test_every_benchmark_is_tested():
+    scripts = sorted(p.name for p in BENCHMARKS.glob("*.py") if p.name != "common.py")
+    assert scripts == sorted(SCRIPTS)
+    # every published results file has its script
+    assert {p.name for p in PUBLISHED.glob("*.json")} <= {
+        name.replace(".py", ".json") for name in SCRIPTS
+    }
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_benchmark_tiny(script, tmp_path):
+    name = script[: -len(".py")]
+    published = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in PUBLISHED.glob("*")}
+    # the environment's folder is not the one asked for: --results must win
+    env = dict(
+        os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg",
+        NENGO_LMU_RESULTS=str(tmp_path / "env"),
+    )
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--tiny", "--results", "results",
+         *SCRIPTS[script]],
+        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in published} == published
+    assert not (tmp_path / "env").exists()
+
+    data = json.loads((tmp_path / "results" / f"{name}.json").read_text())
+    assert isinstance(data, dict) and data and layout_errors(data, data) == []
+    if not (PUBLISHED / f"{name}.json").exists():
+        return  # a new benchmark, not run at full size yet: nothing to compare with
+    reference = json.loads((PUBLISHED / f"{name}.json").read_text())
+    if name == "train_speed":  # batches by size: the tiny run times one batch of 4
+        assert list(data["batches"]) == ["4"]
+        reference["batches"] = {"4": reference["batches"]["32"]}
+    assert layout_errors(data, reference) == []
+    if "benchmark" in reference:  # common.summarise: one seed
+        assert data["benchmark"] == name and data["config"]["seeds"] == [0]
+        for variant, metrics in data.items():
+            if isinstance(metrics, dict) and variant != "config":
+                assert all(len(m["per_seed"]) == 1 for m in metrics.values()), variant
+    if name == "psdigits":
+        assert [run["seed"] for run in data["runs"]] == [0]
+        assert (tmp_path / "out" / "psdigits_seed0.npz").stat().st_size > 0
+
+
+def test_write_results_folder(tmp_path, monkeypatch):
+    common = load_common()
+    monkeypatch.setenv(common.ENV, str(tmp_path / "env"))
+    common.write_results("a", {"x": 1.5})
+    common.write_results("b", {"y": [1, 2]}, str(tmp_path / "given"))
+    assert json.loads((tmp_path / "env" / "a.json").read_text()) == {"x": 1.5}
+    assert json.loads((tmp_path / "given" / "b.json").read_text()) == {"y": [1, 2]}
+    monkeypatch.delenv(common.ENV)
+    assert common.parse_args(common.argument_parser("doc"), []).results is None
+    # a tiny run would replace the published results: it must name a folder
+    with pytest.raises(SystemExit):
+        common.parse_args(common.argument_parser("doc"), ["--tiny"])
+    args = common.parse_args(common.argument_parser("doc"), ["--tiny", "--results", "d"])
+    assert args.tiny and args.results == "d"
