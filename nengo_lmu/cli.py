@@ -62,7 +62,7 @@ def make_parser():
     )
     demo.set_defaults(command_parser=demo)  # for errors found after parsing
     demo.add_argument("--quick", action="store_true",
-                      help="a small model, few epochs and test digits (about a minute)")
+                      help="a small model, few epochs and few test digits")
     demo.add_argument("--order", type=_positive(int), help="LMU memory order "
                       "(default 24; --quick 12)")
     demo.add_argument("--theta", type=_positive(float),

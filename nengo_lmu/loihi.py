@@ -39,6 +39,8 @@ host. What matters for an accurate recurrent network such as
 This module needs nengo-loihi (``pip install nengo-lmu[loihi]``).
 """
 
+import warnings
+
 import nengo
 import nengo_loihi
 import numpy as np
@@ -47,6 +49,7 @@ from nengo.params import NumberParam
 from nengo_loihi.builder import Model
 from nengo_loihi.decode_neurons import OnOffDecodeNeurons
 
+from nengo_lmu.measure import simulate_sequences
 from nengo_lmu.networks.memory import LOIHI_DECODE_TAU, LegendreMemory
 from nengo_lmu.params import check_param
 
@@ -87,16 +90,48 @@ MEMORY_KWARGS = dict(ensemble_kwargs=MEMORY_TUNING, radius_rms=2.5)
 INPUT_TAU = 0.001
 
 
+class HostInputSaturationWarning(UserWarning):
+    """A host value sent to the chip exceeded the one spike per step the link carries."""
+
+
+class _WatchedInputNeurons(nengo.SpikingRectifiedLinear):
+    """The host side of `RectifiedInputNeurons`: warns when it saturates.
+
+    Loihi takes at most one spike per input axon and step, so a current
+    beyond one spike per step is lost: the encoded value is clipped at the
+    link's range. The first such step of a simulator is reported with a
+    `HostInputSaturationWarning`, instead of clipping without a word.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._warned = {"done": False}  # mutable: the type itself is frozen
+
+    def step(self, dt, J, output, voltage):
+        if not self._warned["done"] and np.any(J * dt > 1 + 1e-9):
+            self._warned["done"] = True
+            warnings.warn(
+                f"a host value sent to the chip reached {J.max() * dt:.3g}, beyond "
+                "the host-to-chip range of 1: Loihi takes one spike per step, so it "
+                "is clipped. Scale the inputs into [-1, 1] (to_spiking(calibration="
+                "...) does it for an LMU from training data; host_input_range "
+                "measures a network's range)",
+                HostInputSaturationWarning,
+            )
+        super().step(dt, J, output, voltage)
+
+
 class RectifiedInputNeurons(OnOffDecodeNeurons):
     """Host-to-chip spike encoding without a baseline.
 
     For each dimension, an "on" neuron fires at ``rate * max(x, 0)`` and an
     "off" neuron at ``rate * max(-x, 0)`` (integrate-and-fire, so the spike
     count tracks the integral of ``x``: a sigma-delta code), with ``rate =
-    1 / dt``: one spike per step at ``|x| = 1``, where it saturates like
-    nengo-loihi's default. Unlike that default (``rate / 2 * (1 ± x)``),
-    nothing fires for ``x = 0`` and a small ``x`` costs few spikes, carrying
-    little noise.
+    1 / dt``: one spike per step at ``|x| = 1``, the most Loihi takes per
+    input axon; beyond it the value is clipped, with a
+    `HostInputSaturationWarning` (once per simulator). Unlike nengo-loihi's
+    default (``rate / 2 * (1 ± x)``), nothing fires for ``x = 0`` and a
+    small ``x`` costs few spikes, carrying little noise.
 
     Set as a `nengo_loihi.builder.Model`'s ``node_neurons`` (`Simulator` does).
     """
@@ -105,6 +140,13 @@ class RectifiedInputNeurons(OnOffDecodeNeurons):
         super().__init__(pairs_per_dim=1, dt=dt, is_input=True)
         self.gain = self.rate * np.ones(2)  # on, off
         self.bias = np.zeros(2)
+
+    def get_ensemble(self, dim, add_to_container=True):
+        ens = super().get_ensemble(dim, add_to_container=add_to_container)
+        ens.neuron_type = _WatchedInputNeurons(
+            initial_state={"voltage": nengo.dists.Choice([0])}
+        )
+        return ens
 
 
 class Simulator(nengo_loihi.Simulator):
@@ -135,6 +177,14 @@ class Simulator(nengo_loihi.Simulator):
         it is, so ``decode_tau`` must then be None (a ValidationError
         otherwise).
 
+    Notes
+    -----
+    Host values reach the chip as spikes of at most one per step, so the
+    link carries magnitudes up to 1; a larger one is clipped, with a
+    `HostInputSaturationWarning`. `host_input_range` measures what a
+    network sends on given data, and ``to_spiking(calibration=...)`` scales
+    an LMU's host inputs into range from its training data.
+
     Attributes
     ----------
     latency_steps : int
@@ -151,8 +201,8 @@ class Simulator(nengo_loihi.Simulator):
             kwargs["model"] = self.model_for(network, dt, decode_tau)
         elif decode_tau is not None:
             raise ValidationError(
-                "is ignored when a model is given: set model.decode_tau instead, "
-                "or leave out model",
+                "is ignored when a model is given: set model.decode_tau instead "
+                "(Simulator.model_for makes one), or leave out model",
                 attr="decode_tau",
             )
         super().__init__(network, dt=dt, **kwargs)
@@ -185,6 +235,66 @@ class Simulator(nengo_loihi.Simulator):
         model.node_neurons = RectifiedInputNeurons(dt=dt)
         model.decode_tau = decode_tau
         return model
+
+
+def host_to_chip_connections(network, chip=None):
+    """Connections from host Nodes into chip ensembles (or their neurons):
+    the values nengo-loihi spike-encodes on the host."""
+    chip = chip_ensembles(network) if chip is None else chip
+    return [
+        conn
+        for conn in network.all_connections
+        if isinstance(conn.pre_obj, nengo.Node) and _ensemble_of(conn.post_obj) in chip
+    ]
+
+
+def host_input_range(network, node, sequences, dt=1.0):
+    """The largest magnitude ``network`` sends from the host to the chip.
+
+    Runs ``network`` on the reference simulator (a copy; the original is
+    untouched) once per sequence, from rest, with ``node`` giving one sample
+    per step of ``dt``, and returns the largest magnitude of what
+    nengo-loihi encodes as host-input spikes: the pre value of each
+    connection from a Node into chip neurons, and, into a chip ensemble, the
+    transformed value over the ensemble's radius. Above 1, the link clips
+    (`HostInputSaturationWarning`).
+
+    Give the trained network at its training ``dt`` and (a sample of) the
+    training sequences: with an exact, zero-order-hold memory these are the
+    values a converted network (`.to_spiking`) sends at the end of each
+    presentation. Values beyond the training data's range still saturate
+    the link, with a `HostInputSaturationWarning`.
+
+    Parameters
+    ----------
+    network : nengo.Network
+    node : nengo.Node
+        The input node (of ``network``); its output is replaced in the copy.
+    sequences : array_like
+        Shape ``(n_sequences, n_samples, node.size_out)``.
+    dt : float, optional
+        Time-step, one sample per step.
+
+    Returns
+    -------
+    float
+        The largest magnitude (at least a tiny positive number).
+    """
+    conns = host_to_chip_connections(network)
+    if not conns:
+        return np.finfo(float).tiny
+    # into neurons the pre value itself is sent; into an ensemble, W x / radius
+    scales = [
+        _transform(c) / c.post_obj.radius if isinstance(c.post_obj, nengo.Ensemble) else None
+        for c in conns
+    ]
+    largest = np.finfo(float).tiny
+    outputs = simulate_sequences(network, node, sequences, [c.pre for c in conns], dt)
+    for pre_values in outputs:
+        for x, W in zip(pre_values, scales):
+            sent = x if W is None else x @ W.T
+            largest = max(largest, float(np.abs(sent).max()))
+    return largest
 
 
 def min_decoded_transform(n_neurons):

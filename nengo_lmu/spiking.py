@@ -17,8 +17,10 @@ from nengo.neurons import NeuronTypeParam
 from nengo.params import IntParam, NumberParam
 from nengo.synapses import SynapseParam
 
+from nengo_lmu.measure import check_sequences, peak_magnitudes
 from nengo_lmu.networks.lmu import LMU
 from nengo_lmu.params import check_param
+from nengo_lmu.paths import copy_network, index_of, object_at
 
 #: rate neuron type -> spiking counterpart with the same mean output
 SPIKING_EQUIVALENTS = {
@@ -104,6 +106,14 @@ class SpikingConversion:
         by this.
     lmus : list of LMU
         The converted LMUs, in the copy.
+    scale_firing_rates : float
+        The ``scale_firing_rates`` used (given, or derived from the
+        calibration data).
+    input_scales : list of dict
+        Per converted LMU, ``{kernel name: s}``: the host values its hidden
+        layer receives were divided by ``s`` (their peak magnitudes on the
+        calibration data) and the kernel multiplied by it; empty without
+        calibration.
     output_lag : float
         The mean delay of the synapse on the hidden layers' output
         (`synapse_delay`): how far the converted network's output lags
@@ -119,8 +129,8 @@ class SpikingConversion:
 
     def find(self, obj, original):
         """The copy of ``obj``, an object of the ``original`` network."""
-        index = _index_of(original, obj)
-        return _object_at(self.network, index)
+        index = index_of(original, obj)
+        return object_at(self.network, index)
 
     def run(
         self, simulator, node, sequences, probe, parallel=1, read_delay=None, **sim_kwargs
@@ -174,16 +184,7 @@ class SpikingConversion:
             memory's neurons, ``"memory"`` (0 for an exact memory), and the
             synaptic events they cause (spikes times outgoing synapses).
         """
-        sequences = np.asarray(sequences, dtype=float)
-        size = node.size_out
-        if sequences.ndim != 3 or sequences.shape[2] != size or 0 in sequences.shape:
-            raise ValidationError(
-                f"must have shape (n_sequences, n_samples, {size}) for {node} "
-                f"(got {sequences.shape})",
-                attr="sequences",
-            )
-        if not np.all(np.isfinite(sequences)):
-            raise ValidationError("must be finite", attr="sequences")
+        sequences = check_sequences(sequences, node)
         parallel = check_param(IntParam("parallel", low=1), parallel)
         sim_kwargs.setdefault("dt", 0.001)
         sim_kwargs.setdefault("progress_bar", False)
@@ -205,28 +206,28 @@ class SpikingConversion:
                 f"({self.presentation_time:g} s)",
                 attr="read_delay",
             )
-        node_index = _index_of(self.network, node)
-        probe_index = _index_of(self.network, probe)
+        node_index = index_of(self.network, node)
+        probe_index = index_of(self.network, probe)
         populations = _spiking_populations(self.network, self.lmus)
         outputs = []
         counts = {key: 0.0 for key in populations}
         for start in range(0, len(sequences), parallel):
             group = sequences[start : start + parallel]
             with nengo.Network(seed=self.network.seed) as batch:
-                copies = [self.network.copy() for _ in group]
+                copies = [copy_network(self.network, True) for _ in group]
                 spike_probes = []
                 for copy, sequence in zip(copies, group):
-                    self._hold(_object_at(copy, node_index), sequence)
+                    self._hold(object_at(copy, node_index), sequence)
                     spike_probes.append(
                         {
-                            key: [nengo.Probe(_object_at(copy, i).neurons) for i in idx]
+                            key: [nengo.Probe(object_at(copy, i).neurons) for i in idx]
                             for key, (idx, _) in populations.items()
                         }
                     )
             with simulator(batch, **sim_kwargs) as sim:
                 sim.run_steps(steps * group.shape[1] + delay)
             for copy, probes in zip(copies, spike_probes):
-                data = sim.data[_object_at(copy, probe_index)]
+                data = sim.data[object_at(copy, probe_index)]
                 ends = np.arange(1, group.shape[1] + 1) * steps - 1
                 ends[-1] += delay
                 outputs.append(data[ends])
@@ -255,9 +256,10 @@ def to_spiking(
     presentation_time,
     dt_train=1.0,
     neuron_type="spiking",
-    scale_firing_rates=1.0,
+    scale_firing_rates=None,
     synapse=None,
     memory_kwargs=None,
+    calibration=None,
 ):
     """Convert a trained LMU network for inference with held input samples.
 
@@ -291,7 +293,9 @@ def to_spiking(
     scale_firing_rates : float, optional
         For ``RectifiedLinear`` hidden layers: fire this many times faster,
         with spikes this many times smaller (the mean output is unchanged,
-        its spike noise falls).
+        its spike noise falls). None (default): with ``calibration``, so
+        that the largest hidden activity on the calibration data fires at
+        `PEAK_RATE`; without it, 1.
     synapse : nengo.synapses.Synapse or float, optional
         Filter on the hidden layer's output (default ``Lowpass`` of a fifth of
         the presentation time, when the hidden layer spikes).
@@ -299,6 +303,19 @@ def to_spiking(
         Arguments of the rebuilt `.LegendreMemory` (e.g. ``n_neurons``),
         over the original memory's own neural configuration (kept when it
         was neural; ``n_neurons=None`` makes the rebuilt memory exact).
+    calibration : tuple, optional
+        ``(node, sequences)``: the input node of ``network`` and (a sample
+        of) the training inputs, ``(n, n_samples, node.size_out)``. The
+        trained network is run on them (reference simulator, ``dt_train``)
+        to measure what the conversion must carry: the largest magnitude of
+        each value an LMU's hidden layer receives from the host (memory
+        states, and inputs with ``input_to_hidden``) and the largest hidden
+        activity. Each such value is then scaled into [-1, 1] on the host
+        and the scale folded into the hidden layer's weights (exact: the
+        hidden input is unchanged), because Loihi's host-to-chip link
+        carries at most one spike per step and clips beyond 1
+        (`nengo_lmu.loihi.HostInputSaturationWarning`); and the hidden
+        firing rates are set from the activity (``scale_firing_rates``).
 
     Returns
     -------
@@ -321,7 +338,8 @@ def to_spiking(
     )
     dt_train = check_param(NumberParam("dt_train", low=0, low_open=True), dt_train)
     scale_firing_rates = check_param(
-        NumberParam("scale_firing_rates", low=0, low_open=True), scale_firing_rates
+        NumberParam("scale_firing_rates", low=0, low_open=True, optional=True),
+        scale_firing_rates,
     )
     if isinstance(neuron_type, str):
         if neuron_type != "spiking":
@@ -347,18 +365,114 @@ def to_spiking(
 
     synapse = check_param(SynapseParam("synapse", optional=True), synapse)
     synapse = nengo.Lowpass(presentation_time / 5) if synapse is None else synapse
-    copy = network.copy(add_to_container=False)
-    lmus = []
+    peaks = _calibrate(network, originals, calibration, dt_train)
+    if scale_firing_rates is None:
+        hidden = [p["hidden"] for p in peaks.values() if p.get("hidden")]
+        scale_firing_rates = PEAK_RATE / max(hidden) if hidden else 1.0
+    copy = copy_network(network)
+    lmus, input_scales = [], []
     for original in originals:
-        old = _object_at(copy, _index_of(network, original))
+        old = object_at(copy, index_of(network, original))
         new = _rebuild(
             old, time_scale, neuron_type, scale_firing_rates, synapse, memory_kwargs
         )
+        input_scales.append(_scale_host_inputs(new, peaks.get(original, {})))
         _replace(copy, old, new)
         lmus.append(new)
     spiking = any(lmu.hidden is not None and lmu.hidden_neuron_type.spiking for lmu in lmus)
     lag = synapse_delay(synapse) if spiking else 0.0
-    return SpikingConversion(copy, presentation_time, time_scale, lmus, output_lag=lag)
+    conversion = SpikingConversion(
+        copy, presentation_time, time_scale, lmus, output_lag=lag
+    )
+    conversion.scale_firing_rates = scale_firing_rates
+    conversion.input_scales = input_scales
+    return conversion
+
+
+#: Hidden firing rate, in Hz of the spiking network, that the largest hidden
+#: activity on the calibration data is mapped to (``to_spiking(calibration=
+#: ...)`` with ``scale_firing_rates=None``). Loihi fires at most once per
+#: step and in whole-step periods (1000, 500, 333, ... Hz at 1 ms), so the
+#: rates that carry a ReLU's value without coarse steps lie well below 1 kHz;
+#: faster rates carry less spike noise.
+PEAK_RATE = 500.0
+
+
+def _calibrate(network, originals, calibration, dt_train):
+    """Per original LMU: peak |memory output|, |input| (with input_to_hidden)
+    and hidden activity, measured on ``calibration = (node, sequences)``."""
+    if calibration is None:
+        return {}
+    try:
+        node, sequences = calibration
+    except (TypeError, ValueError):
+        raise ValidationError(
+            "must be (input node, training sequences)", attr="calibration"
+        ) from None
+    if not isinstance(node, nengo.Node) or node not in network.all_nodes:
+        raise ValidationError(
+            f"its node must be a Node of the network (got {node!r})", attr="calibration"
+        )
+    targets, where = [], []
+    for lmu in originals:
+        if lmu.hidden is None:
+            continue
+        targets.append(lmu.memory.output)
+        where.append((lmu, "memory"))
+        if lmu.input_to_hidden:
+            targets.append(lmu.input)
+            where.append((lmu, "input"))
+        targets.append(lmu.hidden.neurons)
+        where.append((lmu, "hidden"))
+    if not targets:
+        return {}
+    found = peak_magnitudes(network, node, sequences, targets, dt=dt_train)
+    peaks = {}
+    for (lmu, part), peak in zip(where, found):
+        peaks.setdefault(lmu, {})[part] = float(peak.max()) if part == "hidden" else peak
+    return peaks
+
+
+class _Scale:
+    """Node function ``x * factors`` (a function, so nengo-loihi keeps it on the host)."""
+
+    def __init__(self, factors):
+        self.factors = np.asarray(factors, dtype=float)
+
+    def __call__(self, t, x):
+        return x * self.factors
+
+
+def _scale_host_inputs(lmu, peaks):
+    """Scale what ``lmu``'s hidden layer receives from the host into [-1, 1].
+
+    For the memory and input kernels: ``pre -> Node(x / s) -> hidden``, with
+    the kernel ``W diag(s)``, ``s`` the peak magnitude of each dimension
+    (dimensions that never move keep ``s = 1``). Returns ``{kernel name:
+    s}``.
+    """
+    scales = {}
+    for name, part in (("memory_kernel", "memory"), ("input_kernel", "input")):
+        conn, peak = getattr(lmu, name), peaks.get(part)
+        if conn is None or peak is None:
+            continue
+        s = np.where(peak > 0, peak, 1.0)
+        W = np.asarray(conn.transform.init, dtype=float)
+        with lmu:
+            scaler = nengo.Node(_Scale(1.0 / s), size_in=len(s), label=f"{name} scale")
+            nengo.Connection(conn.pre, scaler, synapse=None)
+        with nengo.Network(add_to_container=False):
+            scaled = nengo.Connection(
+                scaler,
+                conn.post,
+                transform=nengo.transforms.Dense(W.shape, init=W * s[None, :]),
+                synapse=conn.synapse,
+                add_to_container=False,
+            )
+        lmu.connections[lmu.connections.index(conn)] = scaled
+        setattr(lmu, name, scaled)
+        scales[name] = s
+    return scales
 
 
 def _check_convertible(lmu, time_scale):
@@ -511,7 +625,7 @@ def _replace(root, old, new):
             return moved(obj.obj)[obj.slice]
         if isinstance(obj, nengo.ensemble.Neurons):
             return moved(obj.ensemble).neurons
-        return _object_at(new, _index_of(old, obj)) if obj in inside else obj
+        return object_at(new, index_of(old, obj)) if obj in inside else obj
 
     def base(obj):
         obj = obj.obj if isinstance(obj, nengo.base.ObjView) else obj
@@ -550,28 +664,6 @@ def _replace(root, old, new):
                 )
 
 
-def _index_of(network, obj):
-    """Path to ``obj`` inside ``network``: network indices, then kind and index."""
-    for kind in ("ensembles", "nodes", "connections", "probes", "networks"):
-        items = getattr(network, kind)
-        for i, item in enumerate(items):
-            if item is obj:
-                return ((kind, i),)
-    for i, sub in enumerate(network.networks):
-        try:
-            return (("networks", i),) + _index_of(sub, obj)
-        except KeyError:
-            continue
-    raise KeyError(f"{obj} is not in {network}")
-
-
-def _object_at(network, index):
-    obj = network
-    for kind, i in index:
-        obj = getattr(obj, kind)[i]
-    return obj
-
-
 def _spiking_populations(network, lmus):
     """Where the spiking ensembles of each LMU are, and their fan-out.
 
@@ -591,7 +683,7 @@ def _spiking_populations(network, lmus):
             if not ensembles:
                 continue
             fan_out = np.mean([_fan_out(network, e) for e in ensembles])
-            found[(k, part)] = ([_index_of(network, e) for e in ensembles], fan_out)
+            found[(k, part)] = ([index_of(network, e) for e in ensembles], fan_out)
     return found
 
 

@@ -64,6 +64,15 @@ def test_to_spiking_refuses_non_zoh(method):
 
 
 # 3. matrices fixed for one dt refuse a simulator of another
+@pytest.fixture
+def restore_precision():
+    """NengoDL 3.6 sets nengo.rc's float precision to 32 bits while it builds
+    and leaves it there when the build raises: put it back for the tests after."""
+    bits = nengo.rc.get("precision", "bits")
+    yield
+    nengo.rc.set("precision", "bits", bits)
+
+
 def memory_net(**kwargs):
     with nengo.Network(seed=0) as net:
         mem = LegendreMemory(4, 1.0, **kwargs)
@@ -78,7 +87,7 @@ def memory_net(**kwargs):
     [dict(trainable_matrices=True), dict(n_neurons=10), dict(n_neurons=10, target="loihi")],
 )
 @pytest.mark.parametrize("simulator", ["nengo", "nengo_dl"])
-def test_memory_dt_is_checked(kwargs, simulator):
+def test_memory_dt_is_checked(kwargs, simulator, restore_precision):
     make = dict(nengo=nengo.Simulator, nengo_dl=nengo_dl.Simulator)[simulator]
     net = memory_net(**kwargs)  # built for the default dt=0.001
     with pytest.raises(BuildError, match=r"dt=0\.001.*dt is 1\b"):

@@ -1,0 +1,113 @@
+"""Measurements of a network on data: what its signals reach on given sequences.
+
+Deployment choices that depend on the data (how to scale host inputs into
+Loihi's range, how fast spiking neurons must fire) are derived from these
+measurements on the training set, not from constants.
+"""
+
+import nengo
+import numpy as np
+from nengo.exceptions import ValidationError
+from nengo.params import NumberParam
+
+from nengo_lmu.params import check_param
+from nengo_lmu.paths import copy_network, index_of, object_at
+
+
+def check_sequences(sequences, node, attr="sequences"):
+    """``sequences`` as a float array ``(n_sequences, n_samples, node.size_out)``."""
+    sequences = np.asarray(sequences, dtype=float)
+    size = node.size_out
+    if sequences.ndim != 3 or sequences.shape[2] != size or 0 in sequences.shape:
+        raise ValidationError(
+            f"must have shape (n_sequences, n_samples, {size}) for {node} "
+            f"(got {sequences.shape})",
+            attr=attr,
+        )
+    if not np.all(np.isfinite(sequences)):
+        raise ValidationError("must be finite", attr=attr)
+    return sequences
+
+
+def simulate_sequences(network, node, sequences, targets, dt=1.0):
+    """Run ``network`` on each sequence from rest; yield what ``targets`` output.
+
+    A copy of ``network`` (the original is untouched) is built once on the
+    reference simulator; ``node`` gives one sample per step of ``dt``, and
+    the simulator is reset before each sequence.
+
+    Parameters
+    ----------
+    network : nengo.Network
+    node : nengo.Node
+        The input node (of ``network``).
+    sequences : array_like
+        Shape ``(n_sequences, n_samples, node.size_out)``.
+    targets : list
+        Objects of ``network`` to probe without a synapse (Nodes, Ensembles,
+        ``Ensemble.neurons``, or slices of them).
+    dt : float, optional
+
+    Yields
+    ------
+    list of ndarray
+        For each sequence, each target's output, ``(n_samples, size)``.
+    """
+    dt = check_param(NumberParam("dt", low=0, low_open=True), dt)
+    sequences = check_sequences(sequences, node)
+    copy = copy_network(network)
+    feed = object_at(copy, index_of(network, node))
+    current = {"u": sequences[0]}
+    feed.output = _Replay(current, dt)
+
+    def in_copy(obj):
+        if isinstance(obj, nengo.base.ObjView):
+            return in_copy(obj.obj)[obj.slice]
+        if isinstance(obj, nengo.ensemble.Neurons):
+            return in_copy(obj.ensemble).neurons
+        return object_at(copy, index_of(network, obj))
+
+    with copy:
+        probes = [nengo.Probe(in_copy(t), synapse=None) for t in targets]
+    with nengo.Simulator(copy, dt=dt, progress_bar=False) as sim:
+        for u in sequences:
+            current["u"] = u
+            sim.reset()
+            sim.run_steps(len(u))
+            yield [sim.data[p] for p in probes]
+
+
+class _Replay:
+    """Node output: sample ``i`` of the current sequence on step ``i``."""
+
+    def __init__(self, current, dt):
+        self.current = current
+        self.dt = dt
+
+    def __call__(self, t):
+        u = self.current["u"]
+        return u[min(int(round(t / self.dt)) - 1, len(u) - 1)]
+
+
+def peak_magnitudes(network, node, sequences, targets, dt=1.0):
+    """The largest ``|value|`` of each dimension of each target over ``sequences``.
+
+    Returns
+    -------
+    list of ndarray
+        One array of the target's size per target (see `simulate_sequences`).
+
+    Examples
+    --------
+    >>> with nengo.Network() as net:
+    ...     inp = nengo.Node(np.zeros(2))
+    ...     out = nengo.Node(size_in=2)
+    ...     _ = nengo.Connection(inp, out, transform=[[2, 0], [0, -1]], synapse=None)
+    >>> peak_magnitudes(net, inp, [[[1, 3], [-2, 0]]], [out])
+    [array([4., 3.])]
+    """
+    peaks = None
+    for outputs in simulate_sequences(network, node, sequences, targets, dt):
+        found = [np.abs(x).max(axis=0) for x in outputs]
+        peaks = found if peaks is None else [np.maximum(p, f) for p, f in zip(peaks, found)]
+    return peaks

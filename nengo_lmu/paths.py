@@ -1,0 +1,45 @@
+"""Paths to objects inside nested Nengo networks.
+
+A path survives ``network.copy()``: the copy of an object sits at the same
+path in the copied network, which is how a converted or measured copy finds
+the objects a user named in the original.
+"""
+
+import warnings
+
+
+def index_of(network, obj):
+    """Path to ``obj`` inside ``network``: network indices, then kind and index."""
+    for kind in ("ensembles", "nodes", "connections", "probes", "networks"):
+        items = getattr(network, kind)
+        for i, item in enumerate(items):
+            if item is obj:
+                return ((kind, i),)
+    for i, sub in enumerate(network.networks):
+        try:
+            return (("networks", i),) + index_of(sub, obj)
+        except KeyError:
+            continue
+    raise KeyError(f"{obj} is not in {network}")
+
+
+def object_at(network, index):
+    """The object at path ``index`` (from `index_of`) in ``network``."""
+    obj = network
+    for kind, i in index:
+        obj = getattr(obj, kind)[i]
+    return obj
+
+
+def copy_network(network, add_to_container=False):
+    """``network.copy()``, without nengo 3.2's warning for every passthrough Node.
+
+    Nengo 3.2 restores a copied passthrough Node's ``size_out`` before its
+    ``output`` and warns that it overwrites it (with the same value); that
+    warning says nothing about the network, so it is silenced here only.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="'Node.size_out' is being overwritten", category=UserWarning
+        )
+        return network.copy(add_to_container=add_to_container)
