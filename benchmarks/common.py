@@ -1,5 +1,6 @@
-"""Shared helpers of the benchmarks: runs, NRMSE, seeds, results files."""
+"""Shared helpers of the benchmarks: runs, NRMSE, seeds, options, results files."""
 
+import argparse
 import json
 import os
 import time
@@ -10,7 +11,37 @@ import numpy as np
 
 from nengo_lmu import LegendreMemory, legendre_readout
 
+#: the published results (what the docs and README quote), written unless
+#: ``--results DIR`` or the environment variable ``NENGO_LMU_RESULTS`` says otherwise
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
+ENV = "NENGO_LMU_RESULTS"
+
+
+def argument_parser(doc):
+    """The benchmark's command line, with the options every benchmark has.
+
+    ``--tiny`` runs a configuration small enough for the test suite (one seed,
+    short runs, few samples: that the script works, not its figures);
+    ``--results DIR`` names the results folder.
+    """
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument(
+        "--tiny", action="store_true",
+        help="a configuration for tests: one seed, short runs, few samples",
+    )
+    parser.add_argument(
+        "--results", metavar="DIR", default=os.environ.get(ENV),
+        help=f"folder for the results JSON (default: ${ENV}, else benchmarks/results)",
+    )
+    return parser
+
+
+def parse_args(parser, args=None):
+    """Parse; ``--tiny`` must name its results folder (never benchmarks/results)."""
+    args = parser.parse_args(args)
+    if args.tiny and not args.results:
+        parser.error(f"--tiny needs --results DIR (or ${ENV}): it would replace the results")
+    return args
 
 
 def nrmse(x, ref):
@@ -69,8 +100,8 @@ def evaluate(sim, p_u, p, p_exact, order, theta, skip, lag=1):
     )
 
 
-def summarise(name, config, runs, started):
-    """Mean and standard deviation over seeds; print and save as JSON."""
+def summarise(name, config, runs, started, folder=None):
+    """Mean and standard deviation over seeds; print and save as JSON (`write_results`)."""
     summary = {"benchmark": name, "config": config, "seconds": round(time.time() - started, 1)}
     for variant, results in runs.items():
         keys = results[0].keys()
@@ -86,15 +117,27 @@ def summarise(name, config, runs, started):
             v = summary[variant][k]
             print(f"{variant:>28s} {k:>12s}: {v['mean']:.4f} +- {v['std']:.4f}  {v['per_seed']}")
     print(f"{name}: {summary['seconds']} s")
-    write_results(name, summary)
+    write_results(name, summary, folder)
     return summary
 
 
-def write_results(name, data):
-    """Write ``data`` to ``results/NAME.json`` (what the docs and README quote)."""
-    os.makedirs(RESULTS, exist_ok=True)
-    path = os.path.join(RESULTS, f"{name}.json")
+def write_results(name, data, folder=None):
+    """Write ``data`` to ``FOLDER/NAME.json``; by default ``$NENGO_LMU_RESULTS``,
+    else ``benchmarks/results`` (what the docs and README quote)."""
+    folder = folder or os.environ.get(ENV) or RESULTS
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{name}.json")
     with open(path, "w") as f:
         json.dump(data, f, indent=1)
         f.write("\n")
     print(f"wrote {path}")
+
+
+def read_results(name, folder=None):
+    """The results ``write_results`` wrote for ``name`` there, or None."""
+    folder = folder or os.environ.get(ENV) or RESULTS
+    path = os.path.join(folder, f"{name}.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)

@@ -1,0 +1,228 @@
+"""Real time series from the UCR/UEA archive: NengoDL training to the Loihi emulator.
+
+For each dataset (read offline through `nengo_lmu.datasets.ucr`) and seed:
+
+* a ReLU LMU (``input_to_hidden``; window = the series length, memory order
+  ``min(order, steps)``) trained through NengoDL on the default train split,
+  sequences prepared by `nengo_lmu.dl.prepare_sequences` (unroll chosen, or
+  leading zeros), rate accuracy on the whole test split;
+* keras-lmu 0.7's ``RNN(LMUCell)`` of the same size (Dense ReLU hidden cell,
+  ``input_to_hidden``), trained on the same data with the same optimiser,
+  batch and epochs in the same run; the training wall time of both
+  (build, compile and fit), and their ratio;
+* the trained network converted by `nengo_lmu.spiking.to_spiking`
+  (``--presentation`` s per sample, calibrated on the training inputs:
+  host values scaled into Loihi's range, firing rates from the hidden
+  activity), run spiking on the reference simulator and on the nengo-loihi
+  emulator (`nengo_lmu.loihi.Simulator`) on the first ``--test`` test
+  series (all of them by default), with synaptic events per series.
+
+Spreads are the population standard deviation over seeds (ddof = 0).
+Published anchors (HC2, InceptionTime on the default splits) are not in
+this file yet.
+
+Usage::
+
+    python benchmarks/ucr.py [--datasets ArrowHead ...] [--seeds 0 1 2 3 4]
+                             [--test N] [--tiny] [--results DIR]
+
+Writes ``benchmarks/results/ucr.json``.
+"""
+
+import os
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import nengo  # noqa: E402
+import numpy as np  # noqa: E402
+
+from common import argument_parser, parse_args, read_results, write_results  # noqa: E402
+
+DATASETS = ["ArrowHead", "OSULeaf", "ACSF1", "BasicMotions", "JapaneseVowels"]
+#: the model and training of every dataset (epochs scaled to its size)
+MODEL = dict(units=128, order=64)
+TRAIN = dict(batch=16, lr=1e-3, epochs=dict(default=40, ACSF1=30, OSULeaf=40))
+#: ``--tiny``: one small dataset, one seed, a small model, two epochs, 4 test series
+TINY = dict(
+    datasets=["BasicMotions"], seeds=[0], model=dict(units=16, order=8), epochs=2,
+    test=4, train=16,
+)
+
+
+def train_nengo_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
+    import nengo_dl  # noqa: PLC0415
+    import tensorflow as tf  # noqa: PLC0415
+
+    import nengo_lmu  # noqa: PLC0415
+    from nengo_lmu.dl import prepare_sequences  # noqa: PLC0415
+
+    tf.keras.utils.set_random_seed(seed)
+    steps, dims = x.shape[1:]
+    start = time.perf_counter()
+    net = nengo_lmu.lmu_model(
+        n_classes, seed=seed, settings=dict(stateful=False, keep_history=False),
+        units=model["units"], order=min(model["order"], steps), theta=float(steps),
+        input_d=dims, hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
+    )
+    unroll, xp = prepare_sequences(x, network=net)
+    _, xtp = prepare_sequences(x_test, network=net)
+    with nengo_dl.Simulator(
+        net, dt=1.0, minibatch_size=batch, unroll_simulation=unroll, progress_bar=False
+    ) as sim:
+        sim.compile(
+            optimizer=tf.optimizers.Adam(lr),
+            loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+        n = len(xp) // batch * batch  # NengoDL needs whole minibatches
+        order = np.random.RandomState(seed).permutation(len(xp))[:n]
+        sim.fit(xp[order], {net.probe: y[order, None, None]}, epochs=epochs, verbose=0)
+        seconds = time.perf_counter() - start
+        pad = -len(xtp) % batch
+        padded = np.concatenate([xtp, np.zeros((pad,) + xtp.shape[1:])])
+        out = sim.predict(padded, verbose=0)[net.probe][: len(xtp), -1]
+        sim.freeze_params(net)
+    return net, out.argmax(-1), seconds
+
+
+def train_keras_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
+    import keras_lmu  # noqa: PLC0415
+    import tensorflow as tf  # noqa: PLC0415
+
+    tf.keras.utils.set_random_seed(seed)
+    steps, dims = x.shape[1:]
+    start = time.perf_counter()
+    cell = keras_lmu.LMUCell(
+        memory_d=1, order=min(model["order"], steps), theta=float(steps),
+        hidden_cell=tf.keras.layers.Dense(model["units"], activation="relu"),
+        hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True,
+    )
+    inp = tf.keras.Input((steps, dims))
+    out = tf.keras.layers.Dense(n_classes)(tf.keras.layers.RNN(cell)(inp))
+    keras_model = tf.keras.Model(inp, out)
+    keras_model.compile(
+        optimizer=tf.optimizers.Adam(lr),
+        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    keras_model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, shuffle=True)
+    seconds = time.perf_counter() - start
+    pred = keras_model.predict(x_test, batch_size=64, verbose=0).argmax(-1)
+    return pred, seconds
+
+
+def spiking(conv, net, simulator, x, y, rate_pred, **kwargs):
+    from nengo_lmu.loihi import HostInputSaturationWarning  # noqa: PLC0415
+
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", HostInputSaturationWarning)
+        out, spikes = conv.run(
+            simulator, conv.find(net.inp, net), x, conv.find(net.probe, net),
+            parallel=10, **kwargs,
+        )
+    pred = out[:, -1].argmax(-1)
+    return {
+        "accuracy": float(np.mean(pred == y)),
+        "agreement": float(np.mean(pred == rate_pred)),
+        "rate_accuracy_same_series": float(np.mean(rate_pred == y)),
+        "series": int(len(y)),
+        "synaptic_events_per_series": float(spikes[0]["hidden_synaptic_events"]),
+        "host_input_saturated": any(
+            issubclass(w.category, HostInputSaturationWarning) for w in caught
+        ),
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def run(name, seed, args, model, epochs):
+    from nengo_lmu.datasets import ucr  # noqa: PLC0415
+    from nengo_lmu.loihi import Simulator  # noqa: PLC0415
+    from nengo_lmu.spiking import to_spiking  # noqa: PLC0415
+
+    x, y, x_test, y_test = ucr(name)
+    if args.train:
+        x, y = x[: args.train], y[: args.train]
+    n_classes = int(max(y.max(), y_test.max()) + 1)
+    common = dict(model=model, epochs=epochs, batch=TRAIN["batch"], lr=TRAIN["lr"])
+    net, rate_pred, t_ours = train_nengo_lmu(x, y, x_test, n_classes, seed, **common)
+    keras_pred, t_keras = train_keras_lmu(x, y, x_test, n_classes, seed, **common)
+    conv = to_spiking(net, args.presentation, calibration=(net.inp, x))
+    n = len(x_test) if args.test is None else min(args.test, len(x_test))
+    sub = slice(0, n)
+    result = {
+        "rate_accuracy": float(np.mean(rate_pred == y_test)),
+        "keras_lmu_accuracy": float(np.mean(keras_pred == y_test)),
+        "train_seconds": t_ours,
+        "keras_lmu_train_seconds": t_keras,
+        "train_time_ratio": t_ours / t_keras,
+        "scale_firing_rates": conv.scale_firing_rates,
+        "reference": spiking(conv, net, nengo.Simulator, x_test[sub], y_test[sub],
+                             rate_pred[sub]),
+        "emulator": spiking(conv, net, Simulator, x_test[sub], y_test[sub],
+                            rate_pred[sub], target="sim"),
+    }
+    for kind in ("reference", "emulator"):
+        r = result[kind]
+        r["minus_rate_points"] = 100 * (r["accuracy"] - r["rate_accuracy_same_series"])
+    print(f"{name} seed {seed}: rate {result['rate_accuracy']:.3f} keras-lmu "
+          f"{result['keras_lmu_accuracy']:.3f}, reference {result['reference']['accuracy']:.3f}"
+          f" emulator {result['emulator']['accuracy']:.3f} (of {n}), train time x"
+          f"{result['train_time_ratio']:.2f}", flush=True)
+    return result
+
+
+def summary(results):
+    """Mean and population std (ddof=0) of every number, over seeds."""
+    out = {}
+    for key, value in results[0].items():
+        if isinstance(value, dict):
+            out[key] = summary([r[key] for r in results])
+        elif isinstance(value, bool):
+            out[key] = any(r[key] for r in results)
+        else:
+            values = np.array([r[key] for r in results], dtype=float)
+            out[key] = {"mean": float(values.mean()), "std": float(values.std()),
+                        "per_seed": [round(float(v), 4) for v in values]}
+    return out
+
+
+def main():
+    parser = argument_parser(__doc__)
+    parser.add_argument("--datasets", nargs="+", default=DATASETS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--presentation", type=float, default=0.02)
+    parser.add_argument("--test", type=int, default=None,
+                        help="spiking runs on the first N test series (default all)")
+    parser.add_argument("--train", type=int, default=None, help=argparse_suppress())
+    args = parse_args(parser)
+    model = MODEL
+    if args.tiny:
+        args.datasets, args.seeds, args.test, args.train = (
+            TINY["datasets"], TINY["seeds"], TINY["test"], TINY["train"])
+        model = TINY["model"]
+    started = time.time()
+    config = dict(
+        model=model, train=TRAIN, presentation_time=args.presentation,
+        seeds=args.seeds, test_series=args.test, std="population (ddof=0)",
+        tiny=args.tiny)
+    data = {"benchmark": "ucr", "config": config}
+    previous = read_results("ucr", args.results)
+    if previous and previous.get("config") == config:  # same settings: add to it
+        data = previous
+    for name in args.datasets:
+        epochs = TINY["epochs"] if args.tiny else TRAIN["epochs"].get(
+            name, TRAIN["epochs"]["default"])
+        data[name] = summary([run(name, s, args, model, epochs) for s in args.seeds])
+        data["seconds"] = round(time.time() - started, 1)
+        write_results("ucr", data, args.results)  # after each dataset: no lost work
+
+
+def argparse_suppress():
+    import argparse  # noqa: PLC0415
+
+    return argparse.SUPPRESS
+
+
+if __name__ == "__main__":
+    main()
