@@ -2,17 +2,27 @@
 
 Build an LMU as a Nengo network, train it with NengoDL, and run it spiking on
 the Nengo reference simulator or the nengo-loihi emulator.
+
+``import nengo_lmu`` imports neither TensorFlow nor NengoDL: a NengoDL build
+of a `.LinearSystem` imports `nengo_lmu.dl` (its native TensorFlow builders)
+when it first meets one (see `nengo_lmu.system.build_linear_system`), and the
+submodules ``nengo_lmu.dl``, ``nengo_lmu.loihi`` and the others import on
+first use.
 """
 
+import importlib
+
 from nengo_lmu.legendre import LegendreDelay, legendre_memory, legendre_readout
+from nengo_lmu.mapping import normalize, ss2sim, state_rms
 from nengo_lmu.networks import LMU, LegendreMemory, lmu_model
 from nengo_lmu.system import LinearSystem, TimeScaledSystem, UnstableSystemWarning
 from nengo_lmu.version import version as __version__
 
-try:
-    import nengo_dl  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
-else:
-    import nengo_lmu.dl  # noqa: F401  (gives LinearSystem a NengoDL builder)
-from nengo_lmu.mapping import normalize, ss2sim, state_rms  # noqa: E402
+#: submodules imported on first access (they need NengoDL, nengo-loihi, ...)
+_LAZY = ("datasets", "demo", "dl", "loihi", "measure", "spiking")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return importlib.import_module(f"nengo_lmu.{name}")
+    raise AttributeError(f"module 'nengo_lmu' has no attribute {name!r}")

@@ -1,9 +1,9 @@
 """NengoDL support: a native TensorFlow implementation of `.LinearSystem`.
 
-Importing this module (which ``import nengo_lmu`` does whenever NengoDL is
-installed) teaches `nengo_dl.Simulator` to run every `.LinearSystem` (the
-process of a `nengo.Node`, the synapse of a `nengo.Connection` or
-`nengo.Probe`) as TensorFlow ops: batched over the minibatch, merged across
+Importing this module (which a NengoDL build of a `.LinearSystem` does, see
+`nengo_lmu.system.build_linear_system`) teaches `nengo_dl.Simulator` to run
+every `.LinearSystem` (the process of a `nengo.Node`, the synapse of a
+`nengo.Connection` or `nengo.Probe`) as TensorFlow ops: batched over the minibatch, merged across
 systems of the same shape, differentiable, and without NengoDL's Python
 fallback for generic processes. The reference simulator is unaffected.
 
@@ -65,6 +65,13 @@ def build_linear_system(model, system, sig_in=None, sig_out=None, mode="set"):
     with the same arguments), except for the operator type.
     """
     return _build_system(model, system, sig_in, sig_out, mode, SimLinearSystem)
+
+
+def build_system(model, system, sig_in=None, sig_out=None, mode="set"):
+    """Build a `.LinearSystem` or `.TimeScaledSystem` into a NengoDL model."""
+    if isinstance(system, TimeScaledSystem):
+        return build_time_scaled_system(model, system, sig_in, sig_out, mode)
+    return build_linear_system(model, system, sig_in, sig_out, mode)
 
 
 def _build_system(model, system, sig_in, sig_out, mode, op_type, extra_state=None):
