@@ -21,9 +21,9 @@ SKIP = 2000  # steps: the first 2 s are not scored
 #: ``--tiny``: one seed, 1.5 s (the last 0.5 s scored), 20 neurons per state
 TINY = dict(seeds=range(1), config=dict(CONFIG, T=1.5, n_neurons=20), skip=1000)
 #: Nengo's default LIF tuning is max_rates U(200, 400); the spike noise that
-#: limits this network falls with the rate (seeds 0-1, theta-delay NRMSE: 100-200
-#: Hz 0.107, 200-400 Hz 0.049, 300-450 Hz 0.037, 400-490 Hz 0.031), while 3x
-#: the neurons (500 per state) at default rates gives 0.049: rate, not count.
+#: limits this network falls with the rate (a sweep of tunings found faster
+#: ones better, and more neurons at the default rates no better: rate, not
+#: count; the results file holds the two tunings compared here).
 TUNINGS = {
     "neural (LIF 200-400 Hz, default)": {},
     "neural (LIF 400-490 Hz)": dict(max_rates=nengo.dists.Uniform(400, 490)),

@@ -12,8 +12,8 @@ Time per training step (one minibatch of 784-step sequences, order 256,
 
 nengo_lmu is timed with the NengoDL settings we recommend for LMUs (the noop
 planner and noop signal sorter, ``unroll_simulation=16``), and with NengoDL's
-defaults, whose tree planner groups the LMU's operators into a schedule about
-3.7x slower (forward pass, measured); NengoDL's example runs as published.
+defaults, whose tree planner groups the LMU's operators into a slower
+schedule (the results file holds both); NengoDL's example runs as published.
 
 Two cell configurations: ``paper`` is keras-lmu's psMNIST example
 (input_to_hidden, a SimpleRNN-like hidden layer with hidden->hidden weights
@@ -29,8 +29,8 @@ Usage::
 
 ``--threads`` sets TensorFlow's inter- and intra-op thread pools for every
 model alike (default: TensorFlow's choice). On the 2-core CPU machine,
-``2,1`` made both nengo_lmu and keras-lmu about 1.5-1.8x faster per step than
-TensorFlow's default, whose step times also jumped between runs.
+``2,1`` made both nengo_lmu and keras-lmu faster per step than TensorFlow's
+default, whose step times also jumped between runs.
 
 ``--tiny`` shrinks the sequences to 32 steps and nengo_lmu's and keras-lmu's
 cells to order 8 and 8 units (NengoDL's example keeps its own 212 units and
