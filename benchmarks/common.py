@@ -63,9 +63,13 @@ def simulator(kind, net, dt=0.001):
     return nengo.Simulator(net, dt=dt, progress_bar=False)
 
 
-def run_memory(kind, order, theta, high, rms, T, seed, skip, delay_readout=False, **kwargs):
+def run_memory(
+    kind, order, theta, high, rms, T, seed, skip, delay_readout=False, probe_synapse=None,
+    **kwargs,
+):
     """State and theta-delay NRMSE of a neural LegendreMemory (kwargs) against
-    the exact memory and the ideal delay, on the same white noise."""
+    the exact memory and the ideal delay, on the same white noise; with
+    ``probe_synapse``, both memories are probed through it."""
     with nengo.Network(seed=seed) as net:
         # the process seeded itself: nengo-loihi runs host processes in a
         # simulator of random seed, whatever the network's
@@ -74,7 +78,9 @@ def run_memory(kind, order, theta, high, rms, T, seed, skip, delay_readout=False
         exact = LegendreMemory(order, theta)
         nengo.Connection(stim, mem.input, synapse=None)
         nengo.Connection(stim, exact.input, synapse=None)
-        p_u, p, p_exact = nengo.Probe(stim), nengo.Probe(mem.output), nengo.Probe(exact.output)
+        p_u = nengo.Probe(stim)
+        p = nengo.Probe(mem.output, synapse=probe_synapse)
+        p_exact = nengo.Probe(exact.output, synapse=probe_synapse)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nengo-loihi's "tau_s is already set"
         with simulator(kind, net) as sim:

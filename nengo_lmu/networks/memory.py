@@ -104,7 +104,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         Connect neurons to neurons (``solver=LstsqL2(weights=True)``)
         instead of through decoders; on Loihi this avoids decode neurons.
         Defaults to True for ``target="loihi"`` (the more accurate there:
-        state NRMSE on the emulator 0.148 ± 0.009 against 0.215 ± 0.028
+        state NRMSE on the emulator 0.146 ± 0.009 against 0.212 ± 0.027
         through decode neurons, nengo-loihi's tuning, mean ± population
         standard deviation over 5 seeds in
         ``benchmarks/results/loihi_lmu.json``) and False otherwise.
