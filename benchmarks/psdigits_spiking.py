@@ -66,8 +66,14 @@ def main():
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--presentation", type=float, default=0.02)
     parser.add_argument("--scale", type=float, default=300.0)
+    parser.add_argument(
+        "--output-tau", type=float, default=None,
+        help="output filter, seconds (default: a fifth of --presentation, the "
+        "setting of the published results file; 0: to_spiking's default)",
+    )
     parser.add_argument("--defaults-digits", type=int, default=100)
     args = parse_args(parser)
+    tau = args.presentation / 5 if args.output_tau is None else args.output_tau
     model, examples, digits = None, None, None
     if args.tiny:
         args.seeds, args.epochs = TINY["seeds"], TINY["epochs"]
@@ -87,7 +93,8 @@ def main():
         n = rate["test_examples"] if digits is None else min(digits, rate["test_examples"])
         x_test, y_test = x_test[:n], y_test[:n]
         conv = to_spiking(
-            net, presentation_time=args.presentation, scale_firing_rates=args.scale
+            net, presentation_time=args.presentation, scale_firing_rates=args.scale,
+            synapse=tau if tau else None,
         )
         _, reference = evaluate(conv, net, nengo.Simulator, x_test, y_test, parallel=64)
         _, emulator = evaluate(

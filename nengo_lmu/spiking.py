@@ -297,8 +297,13 @@ def to_spiking(
         that the largest hidden activity on the calibration data fires at
         `PEAK_RATE`; without it, 1.
     synapse : nengo.synapses.Synapse or float, optional
-        Filter on the hidden layer's output (default ``Lowpass`` of a fifth of
-        the presentation time, when the hidden layer spikes).
+        Filter on the hidden layer's output. Default: ``Lowpass`` of
+        `OUTPUT_TAU_FRACTION` of the presentation time: long enough to
+        average many spikes, short enough that the last output, read after
+        its lag (`SpikingConversion.run`), still falls within the held last
+        sample. A longer filter smooths more spike noise; every other output,
+        read at the end of its presentation, then mixes in more of the
+        previous sample.
     memory_kwargs : dict, optional
         Arguments of the rebuilt `.LegendreMemory` (e.g. ``n_neurons``),
         over the original memory's own neural configuration (kept when it
@@ -364,7 +369,8 @@ def to_spiking(
         _check_convertible(lmu, time_scale)
 
     synapse = check_param(SynapseParam("synapse", optional=True), synapse)
-    synapse = nengo.Lowpass(presentation_time / 5) if synapse is None else synapse
+    if synapse is None:
+        synapse = nengo.Lowpass(OUTPUT_TAU_FRACTION * presentation_time)
     peaks = _calibrate(network, originals, calibration, dt_train)
     if scale_firing_rates is None:
         hidden = [p["hidden"] for p in peaks.values() if p.get("hidden")]
@@ -391,11 +397,17 @@ def to_spiking(
 
 #: Hidden firing rate, in Hz of the spiking network, that the largest hidden
 #: activity on the calibration data is mapped to (``to_spiking(calibration=
-#: ...)`` with ``scale_firing_rates=None``). Loihi fires at most once per
-#: step and in whole-step periods (1000, 500, 333, ... Hz at 1 ms), so the
-#: rates that carry a ReLU's value without coarse steps lie well below 1 kHz;
-#: faster rates carry less spike noise.
-PEAK_RATE = 500.0
+#: ...)`` with ``scale_firing_rates=None``): Loihi's ceiling at 1 ms steps,
+#: one spike per step. Faster rates carry less spike noise; the chip cannot
+#: go faster, and the largest activity is rare (most neurons fire far
+#: slower).
+PEAK_RATE = 1000.0
+
+#: Default output filter of `to_spiking`, as a fraction of the presentation
+#: time (8 ms for 20 ms). The last output is read this much after its
+#: sample's presentation ends (plus the simulator's latency), still within
+#: the held last sample.
+OUTPUT_TAU_FRACTION = 0.4
 
 
 def _calibrate(network, originals, calibration, dt_train):

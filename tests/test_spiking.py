@@ -67,7 +67,9 @@ def test_spiking_tracks_rate(rng):
     sequence = rng.uniform(0, 1, size=(20, 1))
     expected = run_steps(net, sequence)
     # RectifiedLinear rates are in Hz: activities ~0.5 need scaling to fire
-    conv = to_spiking(net, presentation_time=0.05, scale_firing_rates=1000)
+    # every step's output is scored, so the filter is short (a fifth of the
+    # presentation): to_spiking's default is longer, for the last output
+    conv = to_spiking(net, presentation_time=0.05, scale_firing_rates=1000, synapse=0.01)
     (lmu,) = conv.lmus
     assert isinstance(lmu.hidden.neuron_type, nengo.SpikingRectifiedLinear)
     outputs, _ = conv.run(

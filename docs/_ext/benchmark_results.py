@@ -74,6 +74,14 @@ def summary_table(data):
     return lines + [f"{note}Configuration: {config}.", ""]
 
 
+def _has_variants(data):
+    """Whether ``data`` has a variant of the ``summarise`` layout (metrics of mean ± std)."""
+    return any(
+        isinstance(v, dict) and v and all(_is_mean_std(m) for m in v.values())
+        for v in data.values()
+    )
+
+
 def _flatten(data, prefix=""):
     for key, value in data.items():
         name = f"{prefix}{key}"
@@ -98,7 +106,7 @@ def render(path):
     lines = [f".. rubric:: {pathlib.Path(path).name}", ""]
     if not isinstance(data, dict):
         lines += ["(not a JSON object: not tabulated)", ""]
-    elif "benchmark" in data and "config" in data:
+    elif "benchmark" in data and "config" in data and _has_variants(data):
         lines += summary_table(data)
         if "seconds" in data:
             lines += [f"Run time: {data['seconds']} s.", ""]
