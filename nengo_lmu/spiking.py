@@ -19,6 +19,7 @@ from nengo.synapses import SynapseParam
 
 from nengo_lmu.measure import check_sequences, peak_magnitudes
 from nengo_lmu.networks.lmu import LMU
+from nengo_lmu.networks.memory import LegendreMemory
 from nengo_lmu.params import check_param
 from nengo_lmu.paths import copy_network, index_of, object_at
 
@@ -591,19 +592,7 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs):
 
 
 #: `.LegendreMemory` arguments that configure a neural memory
-NEURAL_MEMORY_ARGS = (
-    "n_neurons",
-    "neuron_type",
-    "synapse",
-    "dt",
-    "input_high",
-    "input_rms",
-    "radius_rms",
-    "target",
-    "weights",
-    "ensemble_kwargs",
-    "readout_synapse",
-)
+NEURAL_MEMORY_ARGS = ("n_neurons", "dt") + LegendreMemory.NEURAL_ONLY_ARGS
 
 
 def _memory_config(memory, time_scale, memory_kwargs):

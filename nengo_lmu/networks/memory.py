@@ -170,6 +170,19 @@ class LegendreMemory(ParamsInState, nengo.Network):
     array([1., 0., 0., 0.])
     """
 
+    #: Arguments only a neural memory uses (an exact one refuses them).
+    NEURAL_ONLY_ARGS = (
+        "neuron_type",
+        "synapse",
+        "input_high",
+        "input_rms",
+        "radius_rms",
+        "target",
+        "weights",
+        "ensemble_kwargs",
+        "readout_synapse",
+    )
+
     order = IntParam("order", low=1)
     theta = NumberParam("theta", low=0, low_open=True)
     memory_d = IntParam("memory_d", low=1)
@@ -215,19 +228,9 @@ class LegendreMemory(ParamsInState, nengo.Network):
         self.memory_d = memory_d
         self.method = method
         self.n_neurons = n_neurons
-        neural_only = dict(
-            neuron_type=neuron_type,
-            synapse=synapse,
-            input_high=input_high,
-            input_rms=input_rms,
-            radius_rms=radius_rms,
-            target=target,
-            weights=weights,
-            ensemble_kwargs=ensemble_kwargs,
-            readout_synapse=readout_synapse,
-        )
+        given = locals()
         if n_neurons is None:
-            for name, value in neural_only.items():
+            for name, value in ((n, given[n]) for n in self.NEURAL_ONLY_ARGS):
                 if value is not None:
                     raise ValidationError(
                         "only a neural memory uses it, and this one is exact "
