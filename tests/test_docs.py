@@ -65,12 +65,17 @@ def assert_shows(cell, value, where):
 
 
 def leaves(data, prefix=""):
-    """(path "a / b", value) of every figure outside lists; mean/std pairs whole."""
+    """(path "a / b", value) of every figure outside lists, and of short lists
+    of integers or strings (seeds, names) as "a, b"; mean/std pairs whole."""
     for key, value in data.items():
         if isinstance(value, dict) and not ("mean" in value and "std" in value):
             yield from leaves(value, f"{prefix}{key} / ")
         elif not isinstance(value, list):
             yield f"{prefix}{key}", value
+        elif 0 < len(value) <= 20 and all(
+            isinstance(v, (int, str)) and not isinstance(v, bool) for v in value
+        ):
+            yield f"{prefix}{key}", ", ".join(map(str, value))
 
 
 def test_docs_build_without_warnings(tmp_path):

@@ -90,9 +90,17 @@ def _flatten(data, prefix=""):
         elif isinstance(value, dict):
             yield from _flatten(value, f"{name} / ")
         elif isinstance(value, list):
-            continue
+            if _is_label_list(value):  # seeds, names: shown; runs, timings: not
+                yield name, ", ".join(map(str, value))
         else:
             yield name, _number(value)
+
+
+def _is_label_list(value):
+    """A short list of integers or strings (seeds, dataset names)."""
+    return 0 < len(value) <= 20 and all(
+        isinstance(v, (int, str)) and not isinstance(v, bool) for v in value
+    )
 
 
 def generic_table(data):
