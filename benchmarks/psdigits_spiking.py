@@ -127,6 +127,7 @@ def main():
 
     summary = {
         "presentation_time": args.presentation,
+        "output_tau": tau if tau else None,
         "scale_firing_rates": args.scale,
         "epochs": args.epochs,
         "rate_accuracy": stats([r["rate"]["test_accuracy"] for r in runs]),

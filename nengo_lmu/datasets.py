@@ -174,17 +174,19 @@ def _trim_nans(cases):
     """
     trimmed = []
     for i, case in enumerate(cases):
-        dims = []
-        for values in case:
-            values = np.asarray(values, dtype=float)
-            finite = np.flatnonzero(~np.isnan(values))
-            values = values[: finite[-1] + 1] if finite.size > 0 else values[:0]
-            if np.isnan(values).any():
-                raise ValueError(
-                    f"Series {i} has missing values (NaN) before its end; "
-                    "only trailing NaNs are read as padding"
-                )
-            dims.append(values)
+        dims = [np.asarray(values, dtype=float) for values in case]
+        # one length for every dimension (they share the series' time steps):
+        # up to the last step at which any dimension has a value
+        length = max(
+            (np.flatnonzero(~np.isnan(v))[-1] + 1 if np.any(~np.isnan(v)) else 0)
+            for v in dims
+        )
+        dims = [v[:length] for v in dims]
+        if any(len(v) < length or np.isnan(v).any() for v in dims):
+            raise ValueError(
+                f"Series {i} has missing values (NaN) before its end; "
+                "only trailing NaNs are read as padding"
+            )
         trimmed.append(dims)
     return trimmed
 

@@ -573,10 +573,10 @@ def unroll_for(n_steps, preferred=RECOMMENDED_UNROLL):
     """An ``unroll_simulation`` dividing ``n_steps``, or None if none is near.
 
     NengoDL needs the unroll to divide the number of steps of the data. This
-    is the divisor of ``n_steps`` closest to ``preferred`` (the larger on a
-    tie) within ``[preferred / 2, 2 * preferred]``, ``n_steps`` itself when
-    it is shorter than that range, else None (e.g. a prime length): then
-    `prepare_sequences` pads instead.
+    is ``n_steps`` itself up to ``2 * preferred`` steps (one unrolled block),
+    else the divisor of ``n_steps`` closest to ``preferred`` (the larger on a
+    tie) within ``[preferred / 2, 2 * preferred]``, else None (e.g. a prime
+    length): then `prepare_sequences` pads instead.
 
     Examples
     --------
@@ -668,7 +668,7 @@ def prepare_sequences(x, *targets, network=None, preferred=RECOMMENDED_UNROLL):
 def _check_padding_is_exact(network):
     from nengo_lmu.networks.lmu import LMU  # noqa: PLC0415
 
-    for lmu in (n for n in network.all_networks if isinstance(n, LMU)):
+    for lmu in (n for n in [network] + network.all_networks if isinstance(n, LMU)):
         for flag in ("hidden_to_memory", "hidden_to_hidden"):
             if getattr(lmu, flag):
                 raise ValidationError(

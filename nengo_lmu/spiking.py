@@ -296,7 +296,8 @@ def to_spiking(
         with spikes this many times smaller (the mean output is unchanged,
         its spike noise falls). None (default): with ``calibration``, so
         that the largest hidden activity on the calibration data fires at
-        `PEAK_RATE`; without it, 1.
+        `PEAK_RATE`; without it, 1. A value other than 1 for a network
+        without such a layer is refused.
     synapse : nengo.synapses.Synapse or float, optional
         Filter on the hidden layer's output. Default: ``Lowpass`` of
         `OUTPUT_TAU_FRACTION` of the presentation time: long enough to
@@ -373,9 +374,25 @@ def to_spiking(
     if synapse is None:
         synapse = nengo.Lowpass(OUTPUT_TAU_FRACTION * presentation_time)
     peaks = _calibrate(network, originals, calibration, dt_train)
+    # only RectifiedLinear hidden layers made spiking take a rate scale
+    scaled = [
+        lmu for lmu in originals
+        if lmu.hidden is not None and type(lmu.hidden_neuron_type) is nengo.RectifiedLinear
+    ] if neuron_type == "spiking" else []
     if scale_firing_rates is None:
-        hidden = [p["hidden"] for p in peaks.values() if p.get("hidden")]
-        scale_firing_rates = PEAK_RATE / max(hidden) if hidden else 1.0
+        # a neuron's rate is its output over its amplitude
+        rates = [
+            peaks[lmu]["hidden"] / lmu.hidden_neuron_type.amplitude
+            for lmu in scaled
+            if peaks.get(lmu, {}).get("hidden")
+        ]
+        scale_firing_rates = PEAK_RATE / max(rates) if rates else 1.0
+    elif scale_firing_rates != 1 and not scaled:
+        raise ValidationError(
+            "only applies to RectifiedLinear hidden layers made spiking "
+            "(neuron_type='spiking'); this network has none to scale",
+            attr="scale_firing_rates",
+        )
     copy = copy_network(network)
     lmus, input_scales = [], []
     for original in originals:
@@ -591,8 +608,9 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs):
     return new
 
 
-#: `.LegendreMemory` arguments that configure a neural memory
-NEURAL_MEMORY_ARGS = ("n_neurons", "dt") + LegendreMemory.NEURAL_ONLY_ARGS
+#: `.LegendreMemory` arguments that configure a neural memory (its ``dt`` is
+#: the deployment simulator's, so it is not carried over from training)
+NEURAL_MEMORY_ARGS = ("n_neurons",) + LegendreMemory.NEURAL_ONLY_ARGS
 
 
 def _memory_config(memory, time_scale, memory_kwargs):
@@ -608,6 +626,8 @@ def _memory_config(memory, time_scale, memory_kwargs):
         config = {name: getattr(memory, name) for name in NEURAL_MEMORY_ARGS}
         if config["input_high"] is not None:
             config["input_high"] = config["input_high"] / time_scale
+    if "target" in memory_kwargs and "weights" not in memory_kwargs:
+        config.pop("weights", None)  # the new target's own default
     config.update(memory_kwargs)
     if config.get("n_neurons", 1) is None:
         config.pop("n_neurons")

@@ -265,6 +265,11 @@ def test_to_spiking_keeps_neural_memory_configuration():
     assert mem.theta == pytest.approx(0.16)
     assert mem.input_high == pytest.approx(5.0)  # the band stretches with the window
     assert mem.dt == 0.001  # memory_kwargs win
+    # the training dt is not carried over: the deployment's is the default
+    assert to_spiking(trained_lmu(neural), 0.01).lmus[0].memory.dt == 0.001
+    # another target brings its own default weights
+    loihi = to_spiking(trained_lmu(neural), 0.01, memory_kwargs=dict(target="loihi"))
+    assert loihi.lmus[0].memory.weights is True
     # n_neurons=None asks for the exact memory instead
     exact = to_spiking(trained_lmu(neural), 0.01, memory_kwargs=dict(n_neurons=None))
     assert exact.lmus[0].memory.n_neurons is None
@@ -323,3 +328,61 @@ def test_cli_tensorflow_error_is_one_line(monkeypatch, capsys):
     assert err.splitlines() == [
         "nengo-lmu: error: InvalidArgumentError: bad shape [3] span"
     ]
+
+
+def test_decode_tau_follows_passthrough_nodes():
+    # an EnsembleArray's output is a passthrough Node, which nengo-loihi removes:
+    # ensemble -> passthrough -> ensemble is decoded chip to chip
+    with nengo.Network(seed=0) as net:
+        array = nengo.networks.EnsembleArray(20, 2)
+        post = nengo.Ensemble(20, 2)
+        nengo.Connection(array.output, post)
+    decoded = nengo_lmu.loihi.decoded_chip_connections(net)
+    assert len(decoded) == 2  # one per sub-ensemble
+    model = nengo_lmu.loihi.Simulator.model_for(net)
+    assert model.decode_tau == nengo_lmu.loihi.LOIHI_DECODE_TAU
+    with nengo.Network(seed=0) as host_only:  # the passthrough leads to the host
+        array = nengo.networks.EnsembleArray(20, 2)
+        out = nengo.Node(size_in=2)
+        nengo.Connection(array.output, out)
+    assert nengo_lmu.loihi.decoded_chip_connections(host_only) == []
+
+
+def test_padding_checks_the_lmu_itself():
+    from nengo_lmu.dl import prepare_sequences  # pylint: disable=import-outside-toplevel
+
+    with pytest.raises(ValidationError) as info:
+        prepare_sequences(np.ones((2, 251, 1)), network=LMU(4, 3, 1.0, hidden_to_hidden=True,
+                                                            add_to_container=False))
+    assert info.value.attr == "hidden_to_hidden"
+    neural = LMU(4, 3, 1.0, memory_kwargs=dict(n_neurons=5), add_to_container=False)
+    with pytest.raises(ValidationError) as info:
+        prepare_sequences(np.ones((2, 251, 1)), network=neural)
+    assert info.value.attr == "network"
+
+
+def test_calibrated_rate_respects_amplitude_and_applicability(rng):
+    def net_with(hidden_type):
+        with nengo.Network(seed=0) as net:
+            net.inp = nengo.Node(np.zeros(1))
+            kernel = np.random.RandomState(3).uniform(-1, 1, size=(6, 4))
+            net.lmu = LMU(6, 4, 8.0, hidden_neuron_type=hidden_type,
+                          memory_kernel_init=kernel)
+            nengo.Connection(net.inp, net.lmu.input, synapse=None)
+        return net
+
+    data = rng.normal(0, 1, size=(2, 16, 1))
+    full = net_with(nengo.RectifiedLinear())
+    tenth = net_with(nengo.RectifiedLinear(amplitude=0.1))
+    a = to_spiking(full, 0.01, calibration=(full.inp, data)).scale_firing_rates
+    b = to_spiking(tenth, 0.01, calibration=(tenth.inp, data)).scale_firing_rates
+    # the same currents, outputs a tenth as large: the same firing rates
+    assert b == pytest.approx(a, rel=1e-9)
+    lif = net_with(nengo.LIFRate())
+    assert to_spiking(lif, 0.01, calibration=(lif.inp, data)).scale_firing_rates == 1.0
+    with pytest.raises(ValidationError) as info:
+        to_spiking(lif, 0.01, scale_firing_rates=300)
+    assert info.value.attr == "scale_firing_rates"
+    with pytest.raises(ValidationError) as info:
+        to_spiking(full, 0.01, neuron_type=None, scale_firing_rates=300)
+    assert info.value.attr == "scale_firing_rates"

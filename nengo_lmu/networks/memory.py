@@ -320,7 +320,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
     def _build_trainable_matrices(self):
         """m_t = Abar m_{t-1} + Bbar u_t as connection weights (trainable in NengoDL).
 
-        The state node passes its input through (`bound_identity`, which
+        The state node passes its input through (``_bound_identity``, which
         refuses a simulator of another ``dt``); the recurrence's ``synapse=0``
         is Nengo's one-step delay. ``Abar, Bbar`` discretise the memory at
         ``self.dt``, which must be the simulator's time-step.
@@ -329,7 +329,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         Ad, Bd, _, _ = self.system.discretize(self.dt).ss
         size = self.memory_d * q
         self.state = nengo.Node(
-            bound_identity(self.dt, f"{self}"), size_in=size, size_out=size, label="state"
+            _bound_identity(self.dt, f"{self}"), size_in=size, size_out=size, label="state"
         )
         self.A_connections, self.B_connections = [], []
         for c in range(self.memory_d):
@@ -412,7 +412,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         # between the chip and the host, and lose the decoded output. Mapped
         # at dt, it refuses a simulator of another dt
         self.state = nengo.Node(
-            _identity if self.dt is None else bound_identity(self.dt, f"{self}"),
+            _identity if self.dt is None else _bound_identity(self.dt, f"{self}"),
             size_in=self.memory_d * q,
             size_out=self.memory_d * q,
             label="state",
@@ -489,7 +489,7 @@ def _identity(t, x):
     return x
 
 
-class TimeStepGuard(LinearSystem):
+class _TimeStepGuard(LinearSystem):
     """A digital `.LinearSystem` passing each channel through, bound to ``dt``.
 
     As a `nengo.Node`'s output it is a passthrough that only a simulator of
@@ -511,6 +511,6 @@ class TimeStepGuard(LinearSystem):
         return f"{self.owner} (its transforms were computed for one dt)"
 
 
-def bound_identity(dt, owner="LegendreMemory"):
-    """`TimeStepGuard` of ``owner`` for ``dt``."""
-    return TimeStepGuard(dt, owner=owner)
+def _bound_identity(dt, owner="LegendreMemory"):
+    """``_TimeStepGuard`` of ``owner`` for ``dt``."""
+    return _TimeStepGuard(dt, owner=owner)
