@@ -100,8 +100,11 @@ def train_nengo_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
             optimizer=tf.optimizers.Adam(lr),
             loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
         )
-        n = len(xp) // batch * batch  # NengoDL needs whole minibatches
-        order = np.random.RandomState(seed).permutation(len(xp))[:n]
+        # NengoDL needs whole minibatches: every series, and enough others drawn
+        # again to fill the last one (keras-lmu trains on the same series)
+        rng = np.random.RandomState(seed)
+        order = np.concatenate([rng.permutation(len(xp)), rng.permutation(len(xp))])
+        order = order[: -(-len(xp) // batch) * batch]
         sim.fit(xp[order], {net.probe: y[order, None, None]}, epochs=epochs, verbose=0)
         seconds = time.perf_counter() - start
         pad = -len(xtp) % batch
