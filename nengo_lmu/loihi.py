@@ -51,14 +51,14 @@ from nengo_loihi.builder import Model
 from nengo_loihi.decode_neurons import OnOffDecodeNeurons
 
 from nengo_lmu.measure import simulate_sequences
-from nengo_lmu.networks.memory import LOIHI_DECODE_TAU, LegendreMemory
+from nengo_lmu.loihi_limits import (  # noqa: F401  (part of this module's API)
+    CHIP_NEURON_TYPES,
+    LOIHI_DECODE_TAU,
+    MAX_COMPARTMENTS,
+    min_decoded_transform,
+)
+from nengo_lmu.networks.memory import LegendreMemory
 from nengo_lmu.params import check_param
-
-#: Neuron types nengo-loihi 1.1 runs on the chip.
-CHIP_NEURON_TYPES = (nengo.LIF, nengo.SpikingRectifiedLinear)
-
-#: Compartments in one Loihi core.
-MAX_COMPARTMENTS = 1024
 
 #: The tuning `nengo_loihi.set_defaults` gives ensembles, passed explicitly so
 #: a network does not depend on whether it was called.
@@ -322,19 +322,6 @@ def host_input_range(network, node, sequences, dt=1.0):
                 x = x @ W.T
             largest = max(largest, float(np.abs(x).max()))
     return largest
-
-
-def min_decoded_transform(n_neurons):
-    """Smallest safe ``|transform|`` of a 1-D decoded connection on Loihi.
-
-    Found by trial with nengo-loihi 1.1 (100-120 Hz, intercepts in
-    [-1, 0.5]) for a 100-neuron SpikingRectifiedLinear ensemble (LIF
-    tolerates somewhat smaller transforms); decoders shrink as
-    ``1 / n_neurons``, so the limit grows with it. This returns
-    ``0.08 * n_neurons / 100``, with a margin over that threshold
-    (tests/test_loihi.py builds at this value and fails well below it).
-    """
-    return 0.08 * n_neurons / 100
 
 
 def configure(network, max_block=MAX_COMPARTMENTS):

@@ -8,12 +8,11 @@ from nengo.params import BoolParam, EnumParam, IntParam, NumberParam, StringPara
 from nengo.synapses import SynapseParam
 
 from nengo_lmu.legendre import legendre_memory
+from nengo_lmu.loihi_limits import LOIHI_DECODE_TAU, min_decoded_transform
 from nengo_lmu.params import ParamsInState
 from nengo_lmu.mapping import normalize, ss2sim, ss2sim_input_derivatives, state_rms
 from nengo_lmu.system import DISCRETIZATION_METHODS, LinearSystem, TimeScaledSystem
 
-#: nengo-loihi's ``model.decode_tau``: the Lowpass after decode neurons.
-LOIHI_DECODE_TAU = 0.005
 
 #: Default ``radius_rms``: how many state RMS fit into an ensemble's radius.
 #: Fewer saturate the ensembles on input peaks, more cost resolution; 3.5 did
@@ -464,12 +463,10 @@ class LegendreMemory(ParamsInState, nengo.Network):
     def _split_recurrent(self, a):
         """On Loihi, a decoded connection goes through its own decode neurons,
         whose weight exponent search fails when all its weights are tiny
-        (`nengo_lmu.loihi.min_decoded_transform`). Realise a small transform
+        (`nengo_lmu.loihi_limits.min_decoded_transform`). Realise a small transform
         ``a`` as ``(a + m) - m`` over two connections, each of magnitude >= m."""
         if self.target != "loihi" or self.weights:
             return [a]
-        from nengo_lmu.loihi import min_decoded_transform  # noqa: PLC0415
-
         m = min_decoded_transform(self.n_neurons)
         if abs(a) >= m:
             return [a]

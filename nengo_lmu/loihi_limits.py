@@ -1,0 +1,31 @@
+"""Loihi's limits and nengo-loihi's constants, as plain numbers.
+
+What a network must respect to run on Loihi through nengo-loihi 1.1, without
+importing nengo-loihi (and TensorFlow with it): a `.LegendreMemory` laid out
+for Loihi (``target="loihi"``) needs only these, and `nengo_lmu.loihi`, which
+builds and checks with nengo-loihi, re-exports them.
+"""
+
+import nengo
+
+#: nengo-loihi's ``model.decode_tau``: the Lowpass after decode neurons.
+LOIHI_DECODE_TAU = 0.005
+
+#: Neuron types nengo-loihi 1.1 runs on the chip.
+CHIP_NEURON_TYPES = (nengo.LIF, nengo.SpikingRectifiedLinear)
+
+#: Compartments in one Loihi core.
+MAX_COMPARTMENTS = 1024
+
+
+def min_decoded_transform(n_neurons):
+    """Smallest safe ``|transform|`` of a 1-D decoded connection on Loihi.
+
+    Found by trial with nengo-loihi 1.1 (100-120 Hz, intercepts in
+    [-1, 0.5]) for a 100-neuron SpikingRectifiedLinear ensemble (LIF
+    tolerates somewhat smaller transforms); decoders shrink as
+    ``1 / n_neurons``, so the limit grows with it. This returns
+    ``0.08 * n_neurons / 100``, with a margin over that threshold
+    (tests/test_loihi.py builds at this value and fails well below it).
+    """
+    return 0.08 * n_neurons / 100
