@@ -15,6 +15,7 @@ import nengo
 import numpy as np
 
 import nengo_lmu
+from nengo_lmu.metrics import nrmse
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--quick", action="store_true", help="fewer neurons, shorter run")
@@ -46,10 +47,6 @@ lag = int(round(theta / sim.dt))
 skip = slice(2 * lag, None)  # score after the window has filled, and settled
 u = sim.data[p_stim][:, 0]
 delayed = np.r_[np.zeros(lag), u[:-lag]]
-
-
-def nrmse(x, ref):
-    return np.sqrt(np.mean((x - ref) ** 2) / np.mean(ref**2))
 
 
 print(f"{order * n_neurons} LIF neurons, {T:g} s")

@@ -19,7 +19,7 @@ from nengo_lmu.system import LinearSystem, TimeScaledSystem, UnstableSystemWarni
 from nengo_lmu.version import version as __version__
 
 #: submodules imported on first access (they need NengoDL, nengo-loihi, ...)
-_LAZY = ("datasets", "demo", "dl", "loihi", "measure", "spiking")
+_LAZY = ("datasets", "demo", "dl", "loihi", "loihi_limits", "measure", "metrics", "paths", "spiking")
 
 
 def __getattr__(name):

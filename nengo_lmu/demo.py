@@ -26,6 +26,8 @@ import warnings
 import nengo
 import numpy as np
 
+from nengo_lmu.metrics import nrmse
+
 #: Stage names, in the order they run and are tabulated.
 STAGES = (
     "memory, exact",
@@ -128,11 +130,6 @@ class DemoSettings:
         )
         fast.update(kwargs)
         return cls(**fast)
-
-
-def nrmse(x, target):
-    """RMS error over the RMS of ``target``."""
-    return float(np.sqrt(np.mean((x - target) ** 2) / np.mean(target**2)))
 
 
 def run_demo(settings, log=print):

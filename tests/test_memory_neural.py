@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu import LegendreMemory, legendre_readout
+from nengo_lmu import LegendreMemory, legendre_readout, metrics
 
 
 def run(order, theta, high, rms, T, seed=0, **kwargs):
@@ -25,8 +25,7 @@ def run(order, theta, high, rms, T, seed=0, **kwargs):
 
 
 def nrmse(x, ref, skip=500):
-    x, ref = x[skip:], ref[skip:]
-    return np.sqrt(np.mean((x - ref) ** 2) / np.mean(ref**2))
+    return metrics.nrmse(x[skip:], ref[skip:])
 
 
 def test_direct_mode_is_exact():

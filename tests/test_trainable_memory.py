@@ -9,6 +9,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu import LMU, LegendreMemory, legendre_readout
 from nengo_lmu.datasets import white_noise
+from nengo_lmu.metrics import nrmse
 from nengo_lmu.spiking import to_spiking
 
 
@@ -56,10 +57,6 @@ def delay_net(theta_init, order=6, **kwargs):
                          transform=legendre_readout(order, 1.0)[None, :], synapse=None)
         net.probe = nengo.Probe(net.out)
     return net
-
-
-def nrmse(y, target):
-    return np.sqrt(np.mean((y - target) ** 2) / np.mean(target**2))
 
 
 def test_trainable_theta_learns_the_window():

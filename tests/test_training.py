@@ -9,6 +9,7 @@ import tensorflow as tf
 import nengo_lmu.dl  # noqa: F401  (nengo_lmu's NengoDL builders)
 from nengo_lmu import LegendreMemory, legendre_readout, lmu_model
 from nengo_lmu.datasets import ps_digits, white_noise
+from nengo_lmu.metrics import nrmse
 
 
 def small_classifier(seed=0, n_out=3, **lmu_kwargs):
@@ -74,10 +75,6 @@ def test_save_and_load_params_round_trip(rng, tmp_path):
         loaded = sim.predict({net.inp: x}, verbose=0)[net.probe]
     assert not np.allclose(fresh, trained, atol=1e-3)
     assert np.allclose(loaded, trained, rtol=1e-5, atol=1e-6)  # float32
-
-
-def nrmse(y, target):
-    return np.sqrt(np.mean((y - target) ** 2) / np.mean(target**2))
 
 
 def test_delay_task_readout_learns():
