@@ -26,7 +26,7 @@ import warnings
 import nengo
 import numpy as np
 
-from nengo_lmu.metrics import nrmse
+from nengo_lmu.metrics import nrmse, synaptic_events
 
 #: Stage names, in the order they run and are tabulated.
 STAGES = (
@@ -281,11 +281,11 @@ def memory_stage(settings, out):
              seconds=seconds, neurons=0),
         dict(stage=STAGES[1], delay_nrmse=delay_nrmse(sim, net, net.p_neural),
              seconds=seconds, neurons=n_neurons,
-             synaptic_events=_synaptic_events(
+             synaptic_events=synaptic_events(
                  net, sim, net.neural.state_ensembles, net.p_spikes)),
         dict(stage=STAGES[2], delay_nrmse=delay_nrmse(loihi_sim, loihi_net, loihi_net.p_neural),
              seconds=loihi_seconds, neurons=n_neurons,
-             synaptic_events=_synaptic_events(
+             synaptic_events=synaptic_events(
                  loihi_net, loihi_sim, loihi_net.neural.state_ensembles,
                  loihi_net.p_spikes)),
     ]
@@ -294,26 +294,6 @@ def memory_stage(settings, out):
         plot_raster(out, sim, net, settings),
     ]
     return rows, plots
-
-
-def _synaptic_events(net, sim, ensembles, probes):
-    """Synaptic events over the whole run: each spike times the post neurons
-    (or node dimensions) of its ensemble's outgoing connections."""
-    def post_size(conn):
-        post = getattr(conn.post_obj, "ensemble", conn.post_obj)
-        return post.n_neurons if isinstance(post, nengo.Ensemble) else conn.size_out
-
-    events = 0.0
-    for ens, probe in zip(ensembles, probes):
-        fan_out = sum(
-            post_size(c)
-            for c in net.all_connections
-            if c.pre_obj is ens or getattr(c.pre_obj, "ensemble", None) is ens
-        )
-        amplitude = getattr(ens.neuron_type, "amplitude", 1.0)
-        spikes = np.sum(sim.data[probe]) * sim.dt / amplitude
-        events += spikes * fan_out
-    return float(events)
 
 
 def plot_memory_window(out, sim, net, settings):

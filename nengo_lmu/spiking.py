@@ -18,6 +18,7 @@ from nengo.params import IntParam, NumberParam
 from nengo.synapses import SynapseParam
 
 from nengo_lmu.measure import check_sequences, peak_magnitudes
+from nengo_lmu.metrics import fan_out, spike_count
 from nengo_lmu.networks.lmu import LMU
 from nengo_lmu.networks.memory import LegendreMemory
 from nengo_lmu.params import check_param
@@ -234,15 +235,15 @@ class SpikingConversion:
                 outputs.append(data[ends])
                 for key, plist in probes.items():
                     counts[key] += sum(
-                        _spike_count(sim, p, dt)
+                        spike_count(sim, p)
                         for p in plist
                     )
         n = len(sequences)
         spikes = {}
-        for (lmu_index, part), (_, fan_out) in populations.items():
+        for (lmu_index, part), (_, per_spike) in populations.items():
             entry = spikes.setdefault(lmu_index, {})
             entry[part] = counts[(lmu_index, part)] / n
-            entry[f"{part}_synaptic_events"] = counts[(lmu_index, part)] / n * fan_out
+            entry[f"{part}_synaptic_events"] = counts[(lmu_index, part)] / n * per_spike
         return np.array(outputs), spikes
 
     def _hold(self, node, sequence):
@@ -703,52 +704,6 @@ def _spiking_populations(network, lmus):
             ensembles = [e for e in ensembles if e.neuron_type.spiking]
             if not ensembles:
                 continue
-            fan_out = np.mean([_fan_out(network, e) for e in ensembles])
-            found[(k, part)] = ([index_of(network, e) for e in ensembles], fan_out)
+            per_spike = np.mean([fan_out(network, e) for e in ensembles])
+            found[(k, part)] = ([index_of(network, e) for e in ensembles], per_spike)
     return found
-
-
-def _fan_out(network, ensemble):
-    """Synapses one spike of ``ensemble`` meets, averaged over its neurons.
-
-    Each outgoing connection counts the post neurons (decoded or not, a spike
-    reaches every neuron of a post ensemble), or, into a node, the nonzero
-    weights of the neuron's column, followed through passthrough nodes to the
-    synapses behind them.
-    """
-    per_neuron = np.zeros(ensemble.n_neurons)
-    for conn in network.all_connections:
-        pre = conn.pre_obj
-        if pre is ensemble or getattr(pre, "ensemble", None) is ensemble:
-            per_neuron += _synapses(network, conn, ensemble.n_neurons)
-    return float(per_neuron.mean())
-
-
-def _synapses(network, conn, n_pre):
-    """Synapses per pre element (neuron or dimension) reached through ``conn``."""
-    post = getattr(conn.post_obj, "ensemble", conn.post_obj)
-    if isinstance(post, nengo.Ensemble):
-        return np.full(n_pre, post.n_neurons, dtype=float)
-    if isinstance(conn.transform, nengo.transforms.NoTransform):
-        weights = np.eye(conn.size_out, conn.size_in)
-    else:
-        weights = conn.transform.sample(rng=np.random.RandomState(0))
-    if weights is None or weights.ndim != 2 or weights.shape[1] != n_pre:
-        return np.full(n_pre, float(conn.post.size_in))
-    if post.output is None:  # passthrough: what each of its dimensions reaches
-        onward = np.zeros(post.size_in)
-        for out in network.all_connections:
-            if out.pre_obj is post:
-                onward += _synapses(network, out, post.size_in)
-        behind = np.where(onward > 0, onward, 1.0)  # a dead end counts itself
-        post_weight = np.zeros(post.size_in)
-        post_weight[conn.post_slice] = behind[conn.post_slice]
-        return (np.abs(weights) > 0).T.astype(float) @ post_weight[conn.post_slice]
-    return np.count_nonzero(weights, axis=0).astype(float)
-
-
-def _spike_count(sim, probe, dt):
-    """Spikes in a neurons-output probe (each spike is amplitude / dt)."""
-    ens = probe.target.ensemble
-    amplitude = getattr(ens.neuron_type, "amplitude", 1.0)
-    return float(np.sum(sim.data[probe]) * dt / amplitude)
