@@ -5,13 +5,14 @@ the Nengo reference simulator or the nengo-loihi emulator.
 
 ``import nengo_lmu`` imports neither TensorFlow nor NengoDL: a NengoDL build
 of a `.LinearSystem` imports `nengo_lmu.dl` (its native TensorFlow builders)
-when it first meets one (see `nengo_lmu.system.build_linear_system`), and the
+when it first meets one (see `nengo_lmu.builders`), and the
 submodules ``nengo_lmu.dl``, ``nengo_lmu.loihi`` and the others import on
 first use.
 """
 
 import importlib
 
+import nengo_lmu.builders  # noqa: F401  (Nengo's builder of LinearSystem)
 from nengo_lmu.legendre import LegendreDelay, legendre_memory, legendre_readout
 from nengo_lmu.mapping import normalize, ss2sim, state_rms
 from nengo_lmu.networks import LMU, LegendreMemory, lmu_model

@@ -1,7 +1,7 @@
 """NengoDL support: a native TensorFlow implementation of `.LinearSystem`.
 
 Importing this module (which a NengoDL build of a `.LinearSystem` does, see
-`nengo_lmu.system.build_linear_system`) teaches `nengo_dl.Simulator` to run
+`nengo_lmu.builders`) teaches `nengo_dl.Simulator` to run
 every `.LinearSystem` (the process of a `nengo.Node`, the synapse of a
 `nengo.Connection` or `nengo.Probe`) as TensorFlow ops: batched over the minibatch, merged across
 systems of the same shape, differentiable, and without NengoDL's Python

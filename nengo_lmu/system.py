@@ -1,12 +1,9 @@
 """State-space linear time-invariant systems as Nengo synapses and processes."""
 
-import sys
 import warnings
 
 import numpy as np
 import scipy.signal
-from nengo.builder import Builder
-from nengo.builder.processes import build_process
 from nengo.exceptions import BuildError, ValidationError
 from nengo.params import BoolParam, EnumParam, NdarrayParam, NumberParam
 from nengo.synapses import LinearFilter, Synapse
@@ -651,24 +648,3 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
         y = self.filt(u, dt=dt).reshape(n, k, self.output_d).transpose(0, 2, 1)
         return y[:, 0, 0] if k == self.output_d == 1 else y
 
-
-@Builder.register(LinearSystem)
-def build_linear_system(model, system, sig_in=None, sig_out=None, mode="set"):
-    """Nengo's build of a `.LinearSystem` (and `.TimeScaledSystem`).
-
-    The reference simulator builds it as any `~nengo.Process` (its
-    ``make_step``). In a NengoDL model, whose builder asks Nengo's when it
-    knows no builder of its own, it imports `nengo_lmu.dl` (NengoDL is
-    already imported then), which registers the native TensorFlow builders
-    with NengoDL, and builds through them: NengoDL's own builds need no
-    import of `nengo_lmu.dl` by the user, and ``import nengo_lmu`` no
-    TensorFlow.
-    """
-    nengo_dl_builder = sys.modules.get("nengo_dl.builder")
-    if nengo_dl_builder is not None and isinstance(
-        model.builder, nengo_dl_builder.NengoBuilder
-    ):
-        from nengo_lmu import dl  # noqa: PLC0415  (registers the NengoDL builders)
-
-        return dl.build_system(model, system, sig_in, sig_out, mode)
-    return build_process(model, system, sig_in=sig_in, sig_out=sig_out, mode=mode)
