@@ -133,18 +133,24 @@ class LinearSystemBuilder(OpBuilder):
     (measured faster than a broadcast ``A @ X`` over the batch).
     """
 
-    def build_pre(self, signals, config):
-        super().build_pre(signals, config)
+    def _combine_signals(self, signals):
+        """The merged ops' shapes and signals (shared by every system builder).
 
+        Sets ``n_ops``, ``state_d``, ``input_d``, ``output_d``, ``channels``
+        (each op's input holds ``channels * input_d`` values, then the
+        system's ``extra_inputs``), ``input_data``, ``output_data``,
+        ``state_data`` (with state) and ``mode``.
+        """
         op0 = self.ops[0]
         self.n_ops = len(self.ops)
         self.state_d = op0.process.state_d
         self.input_d = op0.process.input_d
         self.output_d = op0.process.output_d
-        self.channels = op0.input.shape[0] // self.input_d
+        extra = op0.process.extra_inputs
+        self.channels = (op0.input.shape[0] - extra) // self.input_d
         for op in self.ops:
             assert self.mergeable(op, op0)
-        assert op0.input.shape == (self.channels * self.input_d,)
+        assert op0.input.shape == (self.channels * self.input_d + extra,)
         assert op0.output.shape == (self.channels * self.output_d,)
 
         self.input_data = signals.combine([op.input for op in self.ops])
@@ -153,6 +159,10 @@ class LinearSystemBuilder(OpBuilder):
             self.state_data = signals.combine([op.state["X"] for op in self.ops])
             assert self.state_data.shape == (self.n_ops * self.state_d, self.channels)
         self.mode = "inc" if op0.mode == "inc" else "update"
+
+    def build_pre(self, signals, config):
+        super().build_pre(signals, config)
+        self._combine_signals(signals)
 
         # discretise each system with the simulator's time-step (in float64)
         systems = [op.process.discretize(signals.dt_val) for op in self.ops]
@@ -366,26 +376,10 @@ class TimeScaledSystemBuilder(LinearSystemBuilder):
 
     def build_pre(self, signals, config):
         OpBuilder.build_pre(self, signals, config)
-
-        op0 = self.ops[0]
-        g = self.n_ops = len(self.ops)
-        n = self.state_d = op0.process.state_d
-        k = self.input_d = op0.process.input_d
-        p = self.output_d = op0.process.output_d
-        self.method = op0.process.method
-        self.channels = (op0.input.shape[0] - 1) // k
-        for op in self.ops:
-            assert self.mergeable(op, op0)
-        assert op0.input.shape == (self.channels * k + 1,)
-        assert op0.output.shape == (self.channels * p,)
-
-        self.input_data = signals.combine([op.input for op in self.ops])
-        self.output_data = signals.combine([op.output for op in self.ops])
-        self.mode = "inc" if op0.mode == "inc" else "update"
+        self._combine_signals(signals)
+        g, n, k, p = self.n_ops, self.state_d, self.input_d, self.output_d
+        self.method = self.ops[0].process.method
         self.cached = n > 0 and self.method != "euler"
-        if n > 0:
-            self.state_data = signals.combine([op.state["X"] for op in self.ops])
-            assert self.state_data.shape == (g * n, self.channels)
         if self.cached:
             self.cache_s = signals.combine([op.state["s"] for op in self.ops])
             self.cache_abt = signals.combine([op.state["ABT"] for op in self.ops])
