@@ -59,6 +59,7 @@ from nengo_lmu.loihi_limits import (  # noqa: F401  (part of this module's API)
 )
 from nengo_lmu.networks.memory import LegendreMemory
 from nengo_lmu.params import check_param
+from nengo_lmu.paths import base_object
 
 #: The tuning `nengo_loihi.set_defaults` gives ensembles, passed explicitly so
 #: a network does not depend on whether it was called.
@@ -251,14 +252,14 @@ def host_to_chip_connections(network, chip=None):
     def on_host(node):
         pres = feeding.get(node, [])
         return not (
-            _is_passthrough(node) and pres and all(_ensemble_of(p) in chip for p in pres)
+            _is_passthrough(node) and pres and all(base_object(p) in chip for p in pres)
         )
 
     return [
         conn
         for conn in network.all_connections
         if isinstance(conn.pre_obj, nengo.Node)
-        and _ensemble_of(conn.post_obj) in chip
+        and base_object(conn.post_obj) in chip
         and on_host(conn.pre_obj)
     ]
 
@@ -367,11 +368,6 @@ def chip_ensembles(network):
     }
 
 
-def _ensemble_of(obj):
-    obj = obj.obj if isinstance(obj, nengo.base.ObjView) else obj
-    return obj.ensemble if isinstance(obj, nengo.ensemble.Neurons) else obj
-
-
 def decoded_chip_connections(network, chip=None):
     """Connections between chip ensembles that go through decode neurons
     (decoded from an Ensemble, not neuron-to-neuron weights), also through
@@ -382,7 +378,7 @@ def decoded_chip_connections(network, chip=None):
         onward.setdefault(conn.pre_obj, []).append(conn)
 
     def reaches_chip(obj, seen):
-        if _ensemble_of(obj) in chip:
+        if base_object(obj) in chip:
             return True
         if not _is_passthrough(obj) or obj in seen:
             return False
@@ -451,8 +447,7 @@ def check(network, input_range=1.0):
 
     for conn in network.all_connections:
         pre, post = conn.pre_obj, conn.post_obj
-        pre_ens = pre.ensemble if isinstance(pre, nengo.ensemble.Neurons) else pre
-        post_ens = post.ensemble if isinstance(post, nengo.ensemble.Neurons) else post
+        pre_ens, post_ens = base_object(pre), base_object(post)
         if pre_ens in chip and post_ens in chip:
             if conn.synapse is not None and not isinstance(conn.synapse, nengo.Lowpass):
                 raise ValidationError(

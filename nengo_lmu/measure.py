@@ -11,7 +11,7 @@ from nengo.exceptions import ValidationError
 from nengo.params import NumberParam
 
 from nengo_lmu.params import check_param
-from nengo_lmu.paths import copy_network, index_of, object_at
+from nengo_lmu.paths import copy_network, counterpart
 
 
 def check_sequences(sequences, node, attr="sequences"):
@@ -56,19 +56,12 @@ def simulate_sequences(network, node, sequences, targets, dt=1.0):
     dt = check_param(NumberParam("dt", low=0, low_open=True), dt)
     sequences = check_sequences(sequences, node)
     copy = copy_network(network)
-    feed = object_at(copy, index_of(network, node))
+    feed = counterpart(node, network, copy)
     current = {"u": sequences[0]}
     feed.output = _Replay(current, dt)
 
-    def in_copy(obj):
-        if isinstance(obj, nengo.base.ObjView):
-            return in_copy(obj.obj)[obj.slice]
-        if isinstance(obj, nengo.ensemble.Neurons):
-            return in_copy(obj.ensemble).neurons
-        return object_at(copy, index_of(network, obj))
-
     with copy:
-        probes = [nengo.Probe(in_copy(t), synapse=None) for t in targets]
+        probes = [nengo.Probe(counterpart(t, network, copy), synapse=None) for t in targets]
     with nengo.Simulator(copy, dt=dt, progress_bar=False) as sim:
         for u in sequences:
             current["u"] = u

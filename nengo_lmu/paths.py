@@ -7,6 +7,8 @@ the objects a user named in the original.
 
 import warnings
 
+import nengo
+
 
 def index_of(network, obj):
     """Path to ``obj`` inside ``network``: network indices, then kind and index."""
@@ -29,6 +31,22 @@ def object_at(network, index):
     for kind, i in index:
         obj = getattr(obj, kind)[i]
     return obj
+
+
+def base_object(obj):
+    """The Node or Ensemble behind ``obj``: a slice's object, neurons' ensemble."""
+    obj = obj.obj if isinstance(obj, nengo.base.ObjView) else obj
+    return obj.ensemble if isinstance(obj, nengo.ensemble.Neurons) else obj
+
+
+def counterpart(obj, network, other):
+    """``obj`` of ``network`` as it is in ``other``, a copy of ``network``:
+    the object at the same path, sliced or as neurons like ``obj``."""
+    if isinstance(obj, nengo.base.ObjView):
+        return counterpart(obj.obj, network, other)[obj.slice]
+    if isinstance(obj, nengo.ensemble.Neurons):
+        return counterpart(obj.ensemble, network, other).neurons
+    return object_at(other, index_of(network, obj))
 
 
 def copy_network(network, add_to_container=False):

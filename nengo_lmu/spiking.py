@@ -22,7 +22,7 @@ from nengo_lmu.metrics import fan_out, spike_count
 from nengo_lmu.networks.lmu import LMU
 from nengo_lmu.networks.memory import LegendreMemory
 from nengo_lmu.params import check_param
-from nengo_lmu.paths import copy_network, index_of, object_at
+from nengo_lmu.paths import base_object, copy_network, counterpart, index_of, object_at
 
 #: rate neuron type -> spiking counterpart with the same mean output
 SPIKING_EQUIVALENTS = {
@@ -122,12 +122,23 @@ class SpikingConversion:
         the held input. `run` reads the last output this much later.
     """
 
-    def __init__(self, network, presentation_time, time_scale, lmus, output_lag=0.0):
+    def __init__(
+        self,
+        network,
+        presentation_time,
+        time_scale,
+        lmus,
+        output_lag=0.0,
+        scale_firing_rates=1.0,
+        input_scales=None,
+    ):
         self.network = network
         self.presentation_time = presentation_time
         self.time_scale = time_scale
         self.lmus = lmus
         self.output_lag = output_lag
+        self.scale_firing_rates = scale_firing_rates
+        self.input_scales = [{} for _ in lmus] if input_scales is None else input_scales
 
     def find(self, obj, original):
         """The copy of ``obj``, an object of the ``original`` network."""
@@ -375,11 +386,7 @@ def to_spiking(
     if synapse is None:
         synapse = nengo.Lowpass(OUTPUT_TAU_FRACTION * presentation_time)
     peaks = _calibrate(network, originals, calibration, dt_train)
-    # only RectifiedLinear hidden layers made spiking take a rate scale
-    scaled = [
-        lmu for lmu in originals
-        if lmu.hidden is not None and type(lmu.hidden_neuron_type) is nengo.RectifiedLinear
-    ] if neuron_type == "spiking" else []
+    scaled = [lmu for lmu in originals if _takes_rate_scale(lmu, neuron_type)]
     if scale_firing_rates is None:
         # a neuron's rate is its output over its amplitude
         rates = [
@@ -406,12 +413,15 @@ def to_spiking(
         lmus.append(new)
     spiking = any(lmu.hidden is not None and lmu.hidden_neuron_type.spiking for lmu in lmus)
     lag = synapse_delay(synapse) if spiking else 0.0
-    conversion = SpikingConversion(
-        copy, presentation_time, time_scale, lmus, output_lag=lag
+    return SpikingConversion(
+        copy,
+        presentation_time,
+        time_scale,
+        lmus,
+        output_lag=lag,
+        scale_firing_rates=scale_firing_rates,
+        input_scales=input_scales,
     )
-    conversion.scale_firing_rates = scale_firing_rates
-    conversion.input_scales = input_scales
-    return conversion
 
 
 #: Hidden firing rate, in Hz of the spiking network, that the largest hidden
@@ -427,6 +437,16 @@ PEAK_RATE = 1000.0
 #: sample's presentation ends (plus the simulator's latency), still within
 #: the held last sample.
 OUTPUT_TAU_FRACTION = 0.4
+
+
+def _takes_rate_scale(lmu, neuron_type):
+    """Whether ``scale_firing_rates`` applies to ``lmu``: a RectifiedLinear
+    hidden layer made spiking (``neuron_type="spiking"``)."""
+    return (
+        neuron_type == "spiking"
+        and lmu.hidden is not None
+        and type(lmu.hidden_neuron_type) is nengo.RectifiedLinear
+    )
 
 
 def _calibrate(network, originals, calibration, dt_train):
@@ -570,11 +590,9 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs):
         if getattr(old, name) is not None
     }
     hidden_type = old.hidden_neuron_type
-    current_scale = 1.0
+    current_scale = scale if _takes_rate_scale(old, neuron_type) else 1.0
     if old.hidden is not None and neuron_type is not None:
         if isinstance(neuron_type, str):  # "spiking"
-            if type(hidden_type) is nengo.RectifiedLinear:
-                current_scale = scale
             hidden_type = spiking_equivalent(hidden_type, scale)
         else:
             hidden_type = neuron_type
@@ -643,21 +661,13 @@ def _replace(root, old, new):
 
     def moved(obj):
         """``obj``'s counterpart in ``new`` (same place in the structure)."""
-        if isinstance(obj, nengo.base.ObjView):
-            return moved(obj.obj)[obj.slice]
-        if isinstance(obj, nengo.ensemble.Neurons):
-            return moved(obj.ensemble).neurons
-        return object_at(new, index_of(old, obj)) if obj in inside else obj
-
-    def base(obj):
-        obj = obj.obj if isinstance(obj, nengo.base.ObjView) else obj
-        return obj.ensemble if isinstance(obj, nengo.ensemble.Neurons) else obj
+        return counterpart(obj, old, new) if base_object(obj) in inside else obj
 
     for net in [root] + [n for n in root.all_networks if n not in inside]:
         if net is new or net in new.all_networks:
             continue
         for i, conn in enumerate(net.connections):
-            if base(conn.pre) in inside or base(conn.post) in inside:
+            if base_object(conn.pre) in inside or base_object(conn.post) in inside:
                 with nengo.Network(add_to_container=False):
                     net.connections[i] = nengo.Connection(
                         moved(conn.pre),
@@ -673,7 +683,7 @@ def _replace(root, old, new):
                         add_to_container=False,
                     )
         for i, probe in enumerate(net.probes):
-            if base(probe.target) in inside:
+            if base_object(probe.target) in inside:
                 net.probes[i] = nengo.Probe(
                     moved(probe.target),
                     attr=probe.attr,
