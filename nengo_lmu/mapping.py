@@ -132,7 +132,8 @@ def ss2sim(sys, synapse, dt=None):
     Parameters
     ----------
     sys : LinearSystem or tuple
-        The system to realise (analog).
+        The system to realise: analog, or digital with ``dt`` its time-step
+        (its matrices are then :math:`(\bar{A}, \bar{B})`).
     synapse : nengo.Lowpass or nengo.LinearFilter
         The synapse of the recurrent and input connections (analog, constant
         numerator, unit DC gain).
@@ -154,14 +155,16 @@ def ss2sim(sys, synapse, dt=None):
            [ 0.3,  0.7]])
     """
     sys = _as_system(sys)
-    if not sys.analog:
-        raise ValidationError("must be an analog system", attr="sys")
     c = synapse_polynomial(synapse)
     if dt is None:
+        if not sys.analog:
+            raise ValidationError(
+                "a digital system is mapped at its time-step: give dt", attr="dt"
+            )
         A, B, C, D = sys.ss
     else:
         dt = check_param(NumberParam("dt", low=0, low_open=True), dt)
-        A, B, C, D = sys.discretize(dt).ss
+        A, B, C, D = _digital(sys, dt).ss
         c = _discrete_polynomial(c, dt)
     Ap = _matpoly(c, A)
     if dt is None:
@@ -171,6 +174,17 @@ def ss2sim(sys, synapse, dt=None):
     with warnings.catch_warnings():  # A' is a transform: its poles mean nothing
         warnings.simplefilter("ignore", UnstableSystemWarning)
         return LinearSystem((Ap, Bp, C, D), analog=True)
+
+
+def _digital(sys, dt):
+    """``sys`` stepped by ``dt``: discretised if analog, else checked against its ``dt``."""
+    if not sys.analog and sys.dt is not None and not np.isclose(dt, sys.dt, rtol=1e-9, atol=0):
+        raise ValidationError(
+            f"the system is digital with dt={sys.dt:g}; it cannot be mapped at "
+            f"dt={dt:g}",
+            attr="dt",
+        )
+    return sys.discretize(dt) if sys.analog else sys
 
 
 #: Relative imaginary part below which a computed pole counts as real. A
@@ -215,6 +229,12 @@ def ss2sim_input_derivatives(sys, synapse):
     [0.1045, 0.0005]
     """
     sys = _as_system(sys)
+    if not sys.analog:
+        raise ValidationError(
+            "input derivatives are those of an analog system (a digital one is "
+            "mapped with them dropped, see ss2sim)",
+            attr="sys",
+        )
     c = synapse_polynomial(synapse)
     A, B = sys.A, sys.B
     return [_matpoly(c[j + 1 :], A) @ B for j in range(len(c) - 1)]
@@ -232,9 +252,9 @@ def state_rms(sys, high, rms=1.0, n_freqs=2000):
     Parameters
     ----------
     sys : LinearSystem or tuple
-        An analog, stable system.
+        A stable system: analog, or digital and bound to its ``dt``.
     high : float
-        Band limit of the input, in Hz.
+        Band limit of the input, in Hz (at most Nyquist for a digital system).
     rms : float, optional
         RMS of each input channel.
     n_freqs : int, optional
@@ -253,9 +273,20 @@ def state_rms(sys, high, rms=1.0, n_freqs=2000):
     sys = _as_system(sys)
     high = check_param(NumberParam("high", low=0, low_open=True), high)
     A, B = sys.A, sys.B
+    if not sys.analog:
+        if sys.dt is None:
+            raise ValidationError(
+                "a digital system needs its dt (LinearSystem(..., dt=)) to "
+                "know its frequencies",
+                attr="sys",
+            )
+        high = min(high, 0.5 / sys.dt)  # the band ends at Nyquist
     f = (np.arange(n_freqs) + 0.5) * high / n_freqs
+    # s = j 2 pi f, or z = exp(s dt) for a digital system (x_t = A x_{t-1} + B u_t
+    # has |H| = |(zI - A)^-1 B| on the unit circle)
+    s = 2j * np.pi * f if sys.analog else np.exp(2j * np.pi * f * sys.dt)
     I = np.eye(sys.state_d)
-    H = np.array([np.linalg.solve(2j * np.pi * fi * I - A, B) for fi in f])
+    H = np.array([np.linalg.solve(si * I - A, B) for si in s])
     var = np.mean(np.sum(np.abs(H) ** 2, axis=2), axis=0) * rms**2
     return np.sqrt(var)
 

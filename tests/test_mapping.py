@@ -231,7 +231,11 @@ def test_normalize_preserves_input_output():
         (lambda s: ss2sim(s, nengo.LinearFilter([1, 1], [1, 2, 1])), "synapse"),
         (lambda s: ss2sim(s, 0.1), "synapse"),
         (lambda s: ss2sim(s, nengo.Lowpass(0.1), dt=0.0), "dt"),
-        (lambda s: ss2sim(s.discretize(0.001), nengo.Lowpass(0.1)), "sys"),
+        # a digital system is mapped at its own time-step, and only there
+        (lambda s: ss2sim(s.discretize(0.001), nengo.Lowpass(0.1)), "dt"),
+        (lambda s: ss2sim(s.discretize(0.001), nengo.Lowpass(0.1), dt=0.002), "dt"),
+        (lambda s: ss2sim_input_derivatives(s.discretize(0.001), nengo.Lowpass(0.1)), "sys"),
+        (lambda s: state_rms(LinearSystem(s.discretize(0.001).ss, analog=False), 1.0), "sys"),
         (lambda s: normalize(s, [1.0, -1.0]), "scales"),
         (lambda s: normalize(s, [1.0]), "scales"),
         (lambda s: state_rms(s, high=0), "high"),

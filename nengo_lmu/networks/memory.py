@@ -4,31 +4,19 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
-from nengo.params import BoolParam, EnumParam, IntParam, NumberParam, StringParam
+from nengo.params import BoolParam, EnumParam, IntParam, NumberParam
 from nengo.synapses import SynapseParam
 
 from nengo_lmu.legendre import legendre_memory
-from nengo_lmu.loihi_limits import LOIHI_DECODE_TAU, min_decoded_transform
+from nengo_lmu.networks.linear import (
+    DECODER_REG,  # noqa: F401  (documented here since the memory came first)
+    NeuralRealization,
+    loop_synapse,
+    state_node,
+)
 from nengo_lmu.params import ParamsInState
-from nengo_lmu.mapping import normalize, ss2sim, ss2sim_input_derivatives, state_rms
+from nengo_lmu.realizers import RMS, RMS_PER_RADIUS
 from nengo_lmu.system import DISCRETIZATION_METHODS, LinearSystem, TimeScaledSystem
-
-
-#: Default ``radius_rms``: how many state RMS fit into an ensemble's radius.
-#: Fewer saturate the ensembles on input peaks, more cost resolution; 3.5 did
-#: best of the values tried on the delay network (benchmarks/delay_network.py;
-#: no results file holds that comparison).
-RMS_PER_RADIUS = 3.5
-
-#: L2 regularisation of the recurrent decoders / weights (relative to the
-#: largest activity; Nengo's default is 0.1). In a recurrent memory the static
-#: decoding distortion is integrated by the loop, so less regularisation wins
-#: over the extra spike noise it lets through, down to where that noise
-#: dominates: 0.01 did clearly better than Nengo's default on the delay
-#: networks of benchmarks/delay_network.py and benchmarks/loihi_delay_network.py,
-#: and slightly better than a smaller value on the first (no results file
-#: holds these comparisons).
-DECODER_REG = 0.01
 
 
 class LegendreMemory(ParamsInState, nengo.Network):
@@ -319,7 +307,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
     def _build_trainable_matrices(self):
         """m_t = Abar m_{t-1} + Bbar u_t as connection weights (trainable in NengoDL).
 
-        The state node passes its input through (``_bound_identity``, which
+        The state node passes its input through (`.state_node`, which
         refuses a simulator of another ``dt``); the recurrence's ``synapse=0``
         is Nengo's one-step delay. ``Abar, Bbar`` discretise the memory at
         ``self.dt``, which must be the simulator's time-step.
@@ -327,9 +315,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         q = self.order
         Ad, Bd, _, _ = self.system.discretize(self.dt).ss
         size = self.memory_d * q
-        self.state = nengo.Node(
-            _bound_identity(self.dt, f"{self}"), size_in=size, size_out=size, label="state"
-        )
+        self.state = state_node(size, self.dt, f"{self}")
         self.A_connections, self.B_connections = [], []
         for c in range(self.memory_d):
             channel = self.state[c * q : (c + 1) * q]
@@ -358,64 +344,26 @@ class LegendreMemory(ParamsInState, nengo.Network):
     @property
     def loop_synapse(self):
         """The synapse the recurrence really sees (with Loihi's decode Lowpass)."""
-        if self.target == "loihi" and not self.weights:
-            return self.synapse.combine(nengo.Lowpass(LOIHI_DECODE_TAU))
-        return self.synapse
+        return loop_synapse(self.synapse, self.target, self.weights)
 
     def _build_neural(self, ensemble_kwargs):
-        q, tau = self.order, self.synapse.tau
+        """The memory as `.NeuralRealization` lays out any linear system (as a
+        `.LinearNetwork` does), once per channel: the `.RMS` realisation of the
+        Legendre system, read out in Legendre coordinates."""
+        q = self.order
         high = 1.0 / self.theta if self.input_high is None else self.input_high
-        self.scales = self.radius_rms * state_rms(self.system, high, rms=self.input_rms)
-        normed = normalize(self.system, self.scales)
-        loop = self.loop_synapse
-        self.mapped = ss2sim(normed, loop, dt=self.dt)
-        Ap, Bp = self.mapped.A, self.mapped.B[:, 0]
-        # the input terms in u', u'', ... (none for a Lowpass), fed through s^j h(s)
-        on_loihi = self.target == "loihi"
-        # on Loihi the post block's single filter is the largest tau it receives:
-        # with weights, the recurrence sets it to tau and the input must come
-        # unfiltered; through decode neurons it is 5 ms and the host filters first
-        input_synapse = None if on_loihi and self.weights else self.synapse
-
-        def derivative(j, h):  # s^j h(s)
-            return nengo.LinearFilter(np.r_[1.0, np.zeros(j)], h.den)
-
-        derivs = [  # the input terms in u', u'', ... (none for a Lowpass)
-            (Bj[:, 0], derivative(j, self.synapse), derivative(j, loop))
-            for j, Bj in enumerate(ss2sim_input_derivatives(normed, loop))
-            if j > 0
-        ]
-        solver = nengo.solvers.LstsqL2(weights=self.weights, reg=DECODER_REG)
-        # the output decodes the state through its own (compensated) synapse
+        realization = RMS(self.radius_rms)(self.system, high, self.input_rms)
+        self.scales = np.diag(realization.Tinv).copy()
         readout = self.readout_synapse
-        if readout is None:
-            readout, out_map = loop, self.mapped
-        else:
-            if not isinstance(readout, nengo.Lowpass):
-                raise ValidationError(
-                    f"must be a nengo.Lowpass (got {readout!r})",
-                    "readout_synapse",
-                    obj=self,
-                )
-            if self.target == "loihi" and not self.weights:
-                readout = readout.combine(nengo.Lowpass(LOIHI_DECODE_TAU))
-            out_map = ss2sim(normed, readout, dt=self.dt)
-        Ao, Bo = out_map.A, out_map.B[:, 0]
-        out_derivs = [
-            (Bj[:, 0], derivative(j, readout))
-            for j, Bj in enumerate(ss2sim_input_derivatives(normed, readout))
-            if j > 0
-        ]
-
-        # not a passthrough: nengo-loihi would remove a passthrough node
-        # between the chip and the host, and lose the decoded output. Mapped
-        # at dt, it refuses a simulator of another dt
-        self.state = nengo.Node(
-            _identity if self.dt is None else _bound_identity(self.dt, f"{self}"),
-            size_in=self.memory_d * q,
-            size_out=self.memory_d * q,
-            label="state",
+        if readout is not None and not isinstance(readout, nengo.Lowpass):
+            raise ValidationError(
+                f"must be a nengo.Lowpass (got {readout!r})", "readout_synapse", obj=self
+            )
+        neural = NeuralRealization(
+            realization.sys, self.synapse, self.dt, self.target, self.weights, readout
         )
+        self.mapped = neural.mapped
+        self.state = state_node(self.memory_d * q, self.dt, f"{self}")
         nengo.Connection(
             self.state,
             self.output,
@@ -424,90 +372,14 @@ class LegendreMemory(ParamsInState, nengo.Network):
         )
         self.state_ensembles = []
         for c in range(self.memory_d):
-            ens = [
-                nengo.Ensemble(
+            self.state_ensembles.extend(
+                neural.build(
+                    self.input[c],
+                    self.state[c * q : (c + 1) * q],
                     self.n_neurons,
-                    1,
-                    neuron_type=self.neuron_type,
-                    label=f"x[{c}, {i}]",
+                    self.neuron_type,
+                    self.input_rms,
+                    [f"x[{c}, {i}]" for i in range(q)],
                     **ensemble_kwargs,
                 )
-                for i in range(q)
-            ]
-            self.state_ensembles.extend(ens)
-            u = self.input[c]
-            x = self.state[c * q : (c + 1) * q]
-            for i in range(q):
-                for copy in range(self._input_copies(Bp[i])):
-                    nengo.Connection(
-                        u,
-                        ens[i],
-                        transform=Bp[i] / self._input_copies(Bp[i]),
-                        synapse=input_synapse,
-                    )
-                for Bj, syn, _ in derivs:  # the chip adds the 5 ms Lowpass
-                    nengo.Connection(u, ens[i], transform=Bj[i], synapse=syn)
-                for j in range(q):
-                    for a in self._split_recurrent(Ap[i, j]):
-                        nengo.Connection(
-                            ens[j], ens[i], transform=a, synapse=self.synapse, solver=solver
-                        )
-                # the state (on the host): by default what the ensembles receive
-                nengo.Connection(
-                    ens[i], x, transform=Ao[:, i : i + 1], synapse=readout
-                )
-            nengo.Connection(u, x, transform=Bo[:, None], synapse=readout)
-            for Bj, syn in out_derivs:
-                nengo.Connection(u, x, transform=Bj[:, None], synapse=syn)
-
-    def _split_recurrent(self, a):
-        """On Loihi, a decoded connection goes through its own decode neurons,
-        whose weight exponent search fails when all its weights are tiny
-        (`nengo_lmu.loihi_limits.min_decoded_transform`). Realise a small transform
-        ``a`` as ``(a + m) - m`` over two connections, each of magnitude >= m."""
-        if self.target != "loihi" or self.weights:
-            return [a]
-        m = min_decoded_transform(self.n_neurons)
-        if abs(a) >= m:
-            return [a]
-        sign = 1.0 if a >= 0 else -1.0
-        return [a + sign * m, -sign * m]
-
-    def _input_copies(self, b):
-        """Loihi encodes host input with on/off neurons of at most one spike per
-        step: values beyond the radius saturate. Split a large input transform
-        over parallel connections so each carries at most 3 RMS of input."""
-        if self.target != "loihi":
-            return 1
-        return max(1, int(np.ceil(abs(b) * 3 * self.input_rms)))
-
-
-def _identity(t, x):
-    return x
-
-
-class _TimeStepGuard(LinearSystem):
-    """A digital `.LinearSystem` passing each channel through, bound to ``dt``.
-
-    As a `nengo.Node`'s output it is a passthrough that only a simulator of
-    time-step ``dt`` builds (`.LinearSystem.check_dt`): the guard of
-    transforms that ``owner`` computed for that ``dt``.
-    """
-
-    owner = StringParam("owner", readonly=True)
-
-    def __init__(self, dt, owner="network"):
-        super().__init__(
-            (np.zeros((0, 0)), np.zeros((0, 1)), np.zeros((1, 0)), np.ones((1, 1))),
-            analog=False,
-            dt=dt,
-        )
-        self.owner = owner
-
-    def _describe(self):
-        return f"{self.owner} (its transforms were computed for one dt)"
-
-
-def _bound_identity(dt, owner="LegendreMemory"):
-    """``_TimeStepGuard`` of ``owner`` for ``dt``."""
-    return _TimeStepGuard(dt, owner=owner)
+            )

@@ -1,0 +1,192 @@
+"""Realizers against Gramian identities, Hankel matrices and simulation."""
+
+import warnings
+
+import nengo
+import numpy as np
+import pytest
+import scipy.linalg
+from nengo.exceptions import ValidationError
+
+from nengo_lmu import LegendreDelay, LinearSystem
+from nengo_lmu.realizers import (
+    RMS,
+    Balanced,
+    Identity,
+    gramians,
+    hankel_singular_values,
+    transformed,
+)
+
+
+def mimo():
+    return LinearSystem(
+        ([[-20.0, 8.0, 0.0], [-8.0, -20.0, 1.0], [0.0, 0.0, -5.0]],
+         [[20.0, 0.0], [0.0, 15.0], [1.0, 2.0]],
+         [[1.0, 0.0, 1.0], [0.5, 1.0, 0.0]],
+         [[0.0, 0.2], [0.0, 0.0]])
+    )
+
+
+def hankel_matrix_svd(sys, dt, n):
+    """Singular values of the Hankel matrix of the ZOH system's Markov
+    parameters h_k = C Abar^k Bbar, from `LinearSystem.impulse` (digital
+    impulse response, an independent route: no Gramian, no Lyapunov solver)."""
+    h = sys.discretize(dt).impulse(2 * n, dt=dt).reshape(2 * n, sys.output_d, sys.input_d)
+    H = np.block([[h[i + j] for j in range(n)] for i in range(n)])
+    return np.linalg.svd(H, compute_uv=False)
+
+
+@pytest.mark.parametrize("analog", [True, False])
+@pytest.mark.parametrize("make", [lambda: LegendreDelay(0.1, 6), mimo])
+def test_balanced_gramians_are_equal_and_diagonal(make, analog):
+    sys = make() if analog else make().discretize(0.005)
+    real = Balanced()(sys)
+    P, Q = gramians(real.sys)
+    hsv = hankel_singular_values(sys)
+    np.testing.assert_allclose(real.hankel, hsv, rtol=1e-8)
+    scale = hsv[0]
+    np.testing.assert_allclose(P, np.diag(hsv), atol=1e-8 * scale)
+    np.testing.assert_allclose(Q, np.diag(hsv), atol=1e-8 * scale)
+    # the Gramians solve their Lyapunov equations in the new coordinates too
+    A, B, C, _ = real.sys.ss
+    if analog:
+        residual = A @ P + P @ A.T + B @ B.T
+    else:
+        residual = A @ P @ A.T - P + B @ B.T
+    assert np.abs(residual).max() < 1e-8 * np.abs(B @ B.T).max()
+    # x' = T x, and the original system comes back through Tinv
+    np.testing.assert_allclose(real.T @ real.Tinv, np.eye(sys.state_d), atol=1e-9)
+    np.testing.assert_allclose(real.Tinv @ real.sys.A @ real.T, sys.A, atol=1e-8 * np.abs(sys.A).max())
+
+
+def cayley_hankel_svd(sys, alpha, n):
+    """Hankel singular values of an analog system through an exact route:
+    the Cayley transform A_d = (I - aA)^-1 (I + aA), B_d = sqrt(2a) (I - aA)^-1 B,
+    C_d = sqrt(2a) C (I - aA)^-1 keeps both Gramians unchanged, and a digital
+    system's Hankel singular values are those of its Hankel matrix."""
+    M = np.linalg.inv(np.eye(sys.state_d) - alpha * sys.A)
+    Ad = M @ (np.eye(sys.state_d) + alpha * sys.A)
+    Bd, Cd = np.sqrt(2 * alpha) * M @ sys.B, np.sqrt(2 * alpha) * sys.C @ M
+    h, X = [], Bd
+    for _ in range(2 * n):
+        h.append(Cd @ X)
+        X = Ad @ X
+    H = np.block([[h[i + j] for j in range(n)] for i in range(n)])
+    return np.linalg.svd(H, compute_uv=False)
+
+
+def test_hankel_singular_values_against_the_hankel_matrix():
+    # digital: the Hankel operator's singular values (a horizon long enough
+    # that Abar^n is negligible); analog: through the Cayley transform
+    sys = LegendreDelay(0.1, 5)
+    digital = sys.discretize(0.002)
+    ref = hankel_matrix_svd(sys, 0.002, 600)[: sys.state_d]
+    np.testing.assert_allclose(hankel_singular_values(digital), ref, rtol=1e-6)
+    ref = cayley_hankel_svd(sys, 0.005, 300)[: sys.state_d]
+    np.testing.assert_allclose(hankel_singular_values(sys), ref, rtol=1e-6)
+    # and scipy's Lyapunov solution is what gramians returns
+    P, _ = gramians(sys)
+    np.testing.assert_allclose(
+        P, scipy.linalg.solve_continuous_lyapunov(sys.A, -sys.B @ sys.B.T), atol=1e-12
+    )
+
+
+def hinf_error(sys, reduced):
+    """max over a dense grid of frequencies of the largest singular value of G - G_r."""
+    w = np.concatenate([[0.0], np.logspace(-1, 4, 4000)])
+    err = 0.0
+    for wi in w:
+        G = [s.C @ np.linalg.solve(1j * wi * np.eye(s.state_d) - s.A, s.B) + s.D
+             for s in (sys, reduced)]
+        err = max(err, np.linalg.norm(G[0] - G[1], 2))
+    return err
+
+
+@pytest.mark.parametrize("order", [2, 4, 6, 8])
+def test_balanced_truncation_error_bounds(order):
+    sys = LegendreDelay(1.0, 12)
+    real = Balanced(order=order)(sys)
+    assert real.sys.state_d == order and real.sys.is_stable()
+    assert real.hankel.shape == (12,) and np.all(np.diff(real.hankel) <= 0)
+    err = hinf_error(sys, real.sys)
+    # sigma_{r+1} <= ||G - G_r||_inf <= 2 sum_{i > r} sigma_i (Moore; Glover);
+    # the grid may miss the peak by a little: 2% slack on the lower bound
+    assert 0.98 * real.hankel[order] <= err <= real.error_bound
+    assert np.isclose(real.error_bound, 2 * real.hankel[order:].sum())
+
+
+def test_rms_realizer_normalises_the_states():
+    # simulated white noise through the realised system: each state's RMS is
+    # 1 / rms_per_radius (the band's quadrature against a finite sample)
+    sys, high, rms = LegendreDelay(0.5, 5), 2.0, 0.4
+    real = RMS(rms_per_radius=3.0)(sys, input_high=high, input_rms=rms)
+    u = nengo.processes.WhiteSignal(200.0, high=high, rms=rms, seed=0).run(200.0)
+    A, B, _, _ = real.sys.ss
+    states = LinearSystem((A, B, np.eye(5), np.zeros((5, 1)))).filt(u, dt=0.001)
+    np.testing.assert_allclose(np.sqrt(np.mean(states[20000:] ** 2, axis=0)), 1 / 3.0, rtol=0.1)
+    # the same input-output system
+    y0 = sys.filt(u[:3000], dt=0.001)
+    np.testing.assert_allclose(real.sys.filt(u[:3000], dt=0.001), y0, atol=1e-10)
+
+
+@pytest.mark.parametrize("realizer", [Identity(), RMS(), Balanced(), RMS(basis=Balanced())])
+def test_realizers_keep_input_output_behaviour(realizer):
+    sys = mimo()
+    real = realizer(sys, input_high=5.0, input_rms=0.5)
+    u = np.random.RandomState(0).randn(500, 2)
+    np.testing.assert_allclose(
+        real.sys.filt(u, dt=0.001), sys.filt(u, dt=0.001), atol=1e-9
+    )
+    np.testing.assert_allclose(
+        transformed(sys, real.T, real.Tinv).A, real.sys.A, atol=1e-9 * np.abs(sys.A).max()
+    )
+
+
+def test_rms_of_a_reduced_basis():
+    sys = LegendreDelay(0.1, 10)
+    real = RMS(basis=Balanced(order=5))(sys, input_high=5.0, input_rms=0.5)
+    assert real.sys.state_d == 5 and real.T.shape == (5, 10) and real.Tinv.shape == (10, 5)
+    assert real.hankel.shape == (10,) and real.error_bound > 0
+
+
+def test_digital_state_rms_matches_analog():
+    # a digital system's band is read on the unit circle: the ZOH system of a
+    # slow analog one has (nearly) its state RMS
+    sys = LegendreDelay(0.5, 4)
+    a = RMS()(sys, input_high=2.0, input_rms=0.5)
+    d = RMS()(sys.discretize(0.001), input_high=2.0, input_rms=0.5)
+    np.testing.assert_allclose(np.diag(d.Tinv), np.diag(a.Tinv), rtol=2e-3)
+
+
+def unobservable():
+    return LinearSystem(([[-1.0, 0.0], [0.0, -2.0]], [[1.0], [1.0]], [[1.0, 0.0]], [[0.0]]))
+
+
+@pytest.mark.parametrize(
+    "call, attr",
+    [
+        (lambda: Balanced(order=0), "order"),
+        (lambda: Balanced(order=7)(LegendreDelay(0.1, 6)), "order"),
+        (lambda: Balanced()(unobservable()), "order"),  # balance to order 1
+        (lambda: RMS(rms_per_radius=0), "rms_per_radius"),
+        (lambda: RMS(basis="balanced"), "basis"),
+        (lambda: RMS()(LegendreDelay(0.1, 2)), "input_high"),
+        (lambda: RMS()(LinearSystem(([[-1.0, 0], [0, -2.0]], [[1.0], [0.0]], [[1.0, 1.0]],
+                                     [[0.0]])), 1.0), "sys"),  # an unreachable state
+    ],
+)
+def test_bad_realizer_arguments(call, attr):
+    with pytest.raises(ValidationError) as e:
+        call()
+    assert e.value.attr == attr
+
+
+def test_gramians_refuse_unstable_systems():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sys = LinearSystem(([[1.0]], [[1.0]], [[1.0]], [[0.0]]))
+    with pytest.raises(ValidationError) as e:
+        gramians(sys)
+    assert e.value.attr == "sys"
+    assert Balanced(order=1)(unobservable()).sys.state_d == 1
