@@ -9,11 +9,14 @@ the pixel permutation is fixed.
 
 Usage::
 
-    python benchmarks/psdigits.py [--seeds 0 1 2 3 4] [--epochs 60]
+    python benchmarks/psdigits.py [--seeds 0 1 2 3 4] [--epochs 60] [--parallel]
                                   [--params DIR] [--tiny] [--results DIR]
 
 Writes ``benchmarks/results/psdigits.json`` (and each seed's trained
-parameters to ``benchmarks/out/`` for the spiking benchmarks).
+parameters to ``benchmarks/out/`` for the spiking benchmarks). With
+``--parallel`` the same model trains through `nengo_lmu.parallel` (the
+memory of the whole sequence at once; the cell is feed-forward) and its
+frozen network is tested in NengoDL: ``psdigits_parallel.json``.
 """
 
 import os
@@ -101,6 +104,46 @@ def train(seed, epochs, batch=64, lr=3e-3, neuron_type=None, save=None, model=No
     }
 
 
+def train_parallel(seed, epochs, batch=64, lr=3e-3, model=None, examples=None):
+    """`train`, through `nengo_lmu.parallel` (the model is feed-forward): the
+    same network, data, optimizer and schedule; the trained weights frozen
+    into the network, whose test accuracy NengoDL then measures."""
+    from nengo_lmu.parallel import freeze_params, parallel_model  # noqa: PLC0415
+
+    x_train, y_train, x_test, y_test = ps_digits(split_seed=seed)
+    net = build(seed, model=model)
+    n = len(x_train) // batch * batch
+    n_test = len(x_test) // batch * batch
+    if examples is not None:
+        n, n_test = min(n, examples[0]), min(n_test, examples[1])
+    tf.keras.utils.set_random_seed(seed)
+    start = time.perf_counter()
+    keras_model = parallel_model(net, x_train.shape[1], return_sequences=False)
+    schedule = tf.keras.optimizers.schedules.CosineDecay(lr, epochs * (n // batch))
+    keras_model.compile(
+        optimizer=tf.optimizers.Adam(schedule),
+        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    history = keras_model.fit(x_train[:n], y_train[:n], batch_size=batch, epochs=epochs,
+                              verbose=0)
+    seconds = time.perf_counter() - start
+    freeze_params(keras_model, net)
+    with nengo_dl.Simulator(net, dt=1.0, minibatch_size=batch, progress_bar=False) as sim:
+        sim.compile(loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+                    metrics=["accuracy"])
+        result = sim.evaluate(
+            {net.inp: x_test[:n_test]}, {net.probe: y_test[:n_test, None, None]}, verbose=0
+        )
+    return net, {
+        "seed": seed,
+        "test_accuracy": float(result["probe_accuracy"]),
+        "train_accuracy": float(history.history["accuracy"][-1]),
+        "test_examples": n_test,
+        "train_seconds": seconds,
+    }
+
+
 def main():
     parser = argument_parser(__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -108,6 +151,10 @@ def main():
     parser.add_argument(
         "--params", metavar="DIR", type=pathlib.Path, default=HERE / "out",
         help="folder for each seed's trained parameters (default: benchmarks/out)",
+    )
+    parser.add_argument(
+        "--parallel", action="store_true",
+        help="train through nengo_lmu.parallel (writes psdigits_parallel.json)",
     )
     args = parse_args(parser)
     model, examples = MODEL, None
@@ -118,8 +165,11 @@ def main():
     args.params.mkdir(parents=True, exist_ok=True)
     runs = []
     for seed in args.seeds:
-        _, run = train(seed, args.epochs, save=args.params / f"psdigits_seed{seed}",
-                       model=model, examples=examples)
+        if args.parallel:
+            _, run = train_parallel(seed, args.epochs, model=model, examples=examples)
+        else:
+            _, run = train(seed, args.epochs, save=args.params / f"psdigits_seed{seed}",
+                           model=model, examples=examples)
         runs.append(run)
         print(
             f"seed {seed}: test accuracy {run['test_accuracy']:.4f} "
@@ -139,7 +189,9 @@ def main():
         f"psDigits test accuracy over {len(runs)} seeds: {acc.mean():.4f} "
         f"+- {acc.std():.4f} (min {acc.min():.4f})"
     )
-    write_results("psdigits", summary, args.results)
+    if args.parallel:
+        summary["training"] = "nengo_lmu.parallel (last step, Eq. 25)"
+    write_results("psdigits_parallel" if args.parallel else "psdigits", summary, args.results)
 
 
 if __name__ == "__main__":

@@ -15,9 +15,16 @@ planner and noop signal sorter, ``unroll_simulation=16``), and with NengoDL's
 defaults, whose tree planner groups the LMU's operators into a slower
 schedule (the results file holds both); NengoDL's example runs as published.
 
-Two cell configurations: ``paper`` is keras-lmu's psMNIST example
+Three cell configurations: ``paper`` is keras-lmu's psMNIST example
 (input_to_hidden, a SimpleRNN-like hidden layer with hidden->hidden weights
-and bias); ``full`` switches every connection on, as NengoDL's example does.
+and bias); ``full`` switches every connection on, as NengoDL's example does;
+``feedforward`` (input_to_hidden, a Dense ReLU hidden layer, no recurrence)
+is the configuration that trains in parallel: ``nengo_lmu_parallel``
+(`nengo_lmu.parallel.parallel_model`, last step only) against keras-lmu's
+``RNN(LMUCell)``, its ``LMUFeedforward`` (``keras_lmu_fft``,
+``keras_lmu_raw``) and nengo_lmu step by step in NengoDL. ``--configs``
+times some of them only; the other configurations' figures in the results
+file are kept (``configs_timed_together`` says which were timed in one run).
 The models are timed round-robin (each round times every model once) so that
 machine load affects them alike; the median over rounds is reported, and ratios
 against keras-lmu measured in the same run.
@@ -53,7 +60,7 @@ import tensorflow as tf  # noqa: E402
 
 import nengo_lmu  # noqa: E402
 import nengo_lmu.dl  # noqa: E402
-from common import argument_parser, parse_args, write_results  # noqa: E402
+from common import argument_parser, parse_args, read_results, write_results  # noqa: E402
 
 #: sequence length, memory order and hidden units of the timed models
 SIZE = dict(steps=784, order=256, units=212)
@@ -71,6 +78,12 @@ CONFIGS = {
         hidden_to_hidden=True,
     ),
 }
+#: the feed-forward configuration (input_to_hidden, a Dense ReLU hidden layer),
+#: which trains in parallel: nengo_lmu.parallel (last step only, Eq. 25)
+#: against keras-lmu's RNN(LMUCell) and LMUFeedforward (fft and raw), and
+#: nengo_lmu step by step
+FEEDFORWARD = dict(input_to_hidden=True)
+ALL_CONFIGS = ("paper", "full", "feedforward")
 
 
 def compile_args():
@@ -146,32 +159,99 @@ class KerasLMUModel:
         pass
 
 
-def make_models(batch, size):
+def feedforward_net(size):
+    return nengo_lmu.lmu_model(
+        CLASSES, seed=0, settings=dict(trainable=None, stateful=False, keep_history=False),
+        units=size["units"], order=size["order"], theta=size["steps"],
+        hidden_neuron_type=nengo.RectifiedLinear(), **FEEDFORWARD,
+    )
+
+
+class KerasModel:
+    """A Keras model, timed by fit()."""
+
+    def __init__(self, model, batch):
+        self.model, self.batch = model, batch
+        self.model.compile(**compile_args())
+
+    def fit(self, x, y):
+        self.model.fit(x, y, batch_size=self.batch, epochs=1, verbose=0)
+
+    def close(self):
+        pass
+
+
+def parallel_model(batch, size):
+    from nengo_lmu.parallel import parallel_model  # noqa: PLC0415
+
+    return KerasModel(
+        parallel_model(feedforward_net(size), size["steps"], return_sequences=False), batch
+    )
+
+
+def keras_feedforward(batch, size, layer):
+    """keras-lmu's ``RNN(LMUCell)`` (layer "rnn") or ``LMUFeedforward`` (conv
+    mode "fft" or "raw") of the feed-forward configuration."""
+    import keras_lmu  # noqa: PLC0415
+
+    args = dict(memory_d=1, order=size["order"], theta=size["steps"],
+                hidden_cell=tf.keras.layers.Dense(size["units"], activation="relu"),
+                **FEEDFORWARD)
+    if layer == "rnn":
+        lmu = tf.keras.layers.RNN(keras_lmu.LMUCell(**args))
+    else:
+        lmu = keras_lmu.LMUFeedforward(conv_mode=layer, return_sequences=False, **args)
+    model = tf.keras.Sequential([
+        tf.keras.layers.Input((size["steps"], 1), batch_size=batch), lmu,
+        tf.keras.layers.Dense(CLASSES),
+    ])
+    return KerasModel(model, batch)
+
+
+def make_feedforward_models(batch, size):
+    models = {
+        "nengo_lmu_parallel[feedforward]": parallel_model(batch, size),
+        "nengo_lmu[feedforward]": NengoDLModel(feedforward_net(size), batch, unroll=UNROLL),
+    }
+    try:
+        import keras_lmu  # noqa: F401, PLC0415
+    except ImportError:
+        return models
+    for layer in ("rnn", "fft", "raw"):
+        name = "keras_lmu[feedforward]" if layer == "rnn" else f"keras_lmu_{layer}[feedforward]"
+        models[name] = keras_feedforward(batch, size, layer)
+    return models
+
+
+def make_models(batch, size, configs):
     models = {}
-    for config in CONFIGS:
+    if "feedforward" in configs:
+        models.update(make_feedforward_models(batch, size))
+    for config in (c for c in CONFIGS if c in configs):
         models[f"nengo_lmu[{config}]"] = NengoDLModel(
             nengo_lmu_net(config, size), batch, unroll=UNROLL
         )
         models[f"nengo_lmu[{config}],nengo_dl_defaults"] = NengoDLModel(
             nengo_lmu_net(config, size, recommended=False), batch
         )
-    models["nengo_dl_example[full]"] = NengoDLModel(
-        nengo_dl.benchmarks.lmu(size["steps"], 1, native_nengo=True), batch
-    )
+    if "full" in configs:
+        models["nengo_dl_example[full]"] = NengoDLModel(
+            nengo_dl.benchmarks.lmu(size["steps"], 1, native_nengo=True), batch
+        )
     try:
         import keras_lmu  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
     except ImportError:
         print("keras-lmu is not installed: skipping the keras-lmu peer")
     else:
-        for config in CONFIGS:
+        for config in (c for c in CONFIGS if c in configs):
             models[f"keras_lmu[{config}]"] = KerasLMUModel(config, batch, size)
     return models
 
 
-def time_models(batch, rounds, steps, rng, size=SIZE):
+def time_models(batch, rounds, steps, rng, size=SIZE, configs=ALL_CONFIGS):
     x = rng.uniform(0, 1, size=(batch * steps, size["steps"], 1)).astype(np.float32)
     y = rng.randint(CLASSES, size=batch * steps)
-    models = make_models(batch, size)
+    models = make_models(batch, size, configs)
     for model in models.values():  # warm-up: graph building and compilation
         model.fit(x[:batch], y[:batch])
     times = {name: [] for name in models}
@@ -194,6 +274,8 @@ def main():
     parser.add_argument(
         "--threads", default=None, help="INTER,INTRA: TensorFlow's thread pools"
     )
+    parser.add_argument("--configs", nargs="+", default=list(ALL_CONFIGS),
+                        choices=ALL_CONFIGS, help="configurations to time")
     args = parse_args(parser)
     size = SIZE
     if args.tiny:
@@ -215,17 +297,26 @@ def main():
         "batches": {},
     }
     for batch in args.batch:
-        median, all_times = time_models(batch, args.rounds, args.steps, rng, size)
+        median, all_times = time_models(
+            batch, args.rounds, args.steps, rng, size, args.configs)
         entry = {"seconds_per_step": median, "all_seconds_per_step": all_times}
-        for config in CONFIGS:
+        for config in args.configs:
             peer = median.get(f"keras_lmu[{config}]")
             if peer:
                 entry[f"nengo_lmu_over_keras_lmu[{config}]"] = (
                     median[f"nengo_lmu[{config}]"] / peer
                 )
-        entry["nengo_dl_example_over_nengo_lmu[full]"] = (
-            median["nengo_dl_example[full]"] / median["nengo_lmu[full]"]
-        )
+        if "feedforward" in args.configs:
+            fast = median["nengo_lmu_parallel[feedforward]"]
+            for peer in ("keras_lmu", "keras_lmu_fft", "keras_lmu_raw", "nengo_lmu"):
+                if f"{peer}[feedforward]" in median:
+                    entry[f"{peer}_over_nengo_lmu_parallel[feedforward]"] = (
+                        median[f"{peer}[feedforward]"] / fast
+                    )
+        if "full" in args.configs:
+            entry["nengo_dl_example_over_nengo_lmu[full]"] = (
+                median["nengo_dl_example[full]"] / median["nengo_lmu[full]"]
+            )
         if "keras_lmu[full]" in median:
             entry["nengo_dl_example_over_keras_lmu[full]"] = (
                 median["nengo_dl_example[full]"] / median["keras_lmu[full]"]
@@ -239,6 +330,20 @@ def main():
             if "_over_" in key:
                 print(f"  {key:44s} {value:5.2f}x")
 
+    previous = read_results("train_speed", args.results)
+    if set(args.configs) != set(ALL_CONFIGS) and previous and previous.get("model") == size:
+        # some configurations only: keep the others' figures (each ratio is
+        # still between models timed together, in one run)
+        for batch, entry in results["batches"].items():
+            old = previous["batches"].get(batch, {})
+            for key in ("seconds_per_step", "all_seconds_per_step"):
+                entry[key] = dict(old.get(key, {}), **entry[key])
+            for key, value in old.items():
+                entry.setdefault(key, value)
+        results["configs_timed_together"] = previous.get(
+            "configs_timed_together", [["paper", "full"]]) + [list(args.configs)]
+    else:
+        results["configs_timed_together"] = [list(args.configs)]
     print()
     write_results("train_speed", results, args.results)
 

@@ -20,7 +20,10 @@ from nengo_lmu.system import LinearSystem, TimeScaledSystem, UnstableSystemWarni
 from nengo_lmu.version import version as __version__
 
 #: submodules imported on first access (they need NengoDL, nengo-loihi, ...)
-_LAZY = ("datasets", "demo", "dl", "loihi", "loihi_limits", "measure", "metrics", "paths", "realizers", "spiking")
+_LAZY = (
+    "datasets", "demo", "dl", "loihi", "loihi_limits", "measure", "metrics",
+    "parallel", "paths", "realizers", "spiking",
+)
 
 
 def __getattr__(name):

@@ -29,6 +29,7 @@ SCRIPTS = {
     "loihi_lmu.py": [],
     "psdigits.py": ["--params", "out"],
     "psdigits_spiking.py": [],
+    "reduced_delay.py": [],
     "train_speed.py": [],
     "ucr.py": [],
 }
@@ -65,13 +66,33 @@ def layout_errors(tiny, published, path=""):
     return [] if type(tiny) is type(published) else [f"{path}: {tiny!r} vs {published!r}"]
 
 
+#: results files a script writes under another name, with the option that does
+VARIANTS = {"psdigits_parallel.json": ("psdigits.py", "--parallel")}
+
+
 def test_every_benchmark_is_tested():
     scripts = sorted(p.name for p in BENCHMARKS.glob("*.py") if p.name != "common.py")
     assert scripts == sorted(SCRIPTS)
     # every published results file has its script
     assert {p.name for p in PUBLISHED.glob("*.json")} <= {
         name.replace(".py", ".json") for name in SCRIPTS
-    }
+    } | set(VARIANTS)
+
+
+@pytest.mark.parametrize("results", sorted(VARIANTS))
+def test_benchmark_variant_tiny(results, tmp_path):
+    script, option = VARIANTS[results]
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--tiny", "--results", "results",
+         option, *SCRIPTS[script]],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads((tmp_path / "results" / results).read_text())
+    if (PUBLISHED / results).exists():
+        assert layout_errors(data, json.loads((PUBLISHED / results).read_text())) == []
+    assert [run["seed"] for run in data["runs"]] == [0]
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))

@@ -9,6 +9,7 @@ from nengo.exceptions import BuildError, ValidationError
 
 from nengo_lmu import LegendreDelay, LegendreMemory, LinearNetwork, LinearSystem
 from nengo_lmu.loihi import MEMORY_TUNING
+from nengo_lmu.loihi_limits import MAX_RECURRENT_TRANSFORM, LargeTransformWarning
 from nengo_lmu.loihi import Simulator as LoihiSimulator
 from nengo_lmu.metrics import nrmse
 from nengo_lmu.realizers import Balanced, Identity, RMS
@@ -198,3 +199,19 @@ def test_default_input_band_follows_the_poles():
         )
     assert np.isclose(lin.input_high, 10 / (2 * np.pi))
     assert np.isclose(digital.input_high, np.log(2) / 0.001 / (2 * np.pi))
+
+
+def test_large_loihi_transforms_warn():
+    # an order-6 Legendre delay normalised for a band far below its own: tiny
+    # high-order states, huge transforms between them (measured max |A'| ~300)
+    kwargs = dict(n_neurons=10, synapse=nengo.Lowpass(0.01), input_high=5.0, input_rms=0.3)
+    with nengo.Network():
+        with pytest.warns(LargeTransformWarning, match="8-bit"):
+            lin = LinearNetwork(LegendreDelay(0.1, 6), target="loihi", **kwargs)
+        assert np.abs(lin.mapped.A).max() > MAX_RECURRENT_TRANSFORM
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", LargeTransformWarning)
+            LinearNetwork(LegendreDelay(0.1, 6), **kwargs)  # the reference copes
+            # a balanced basis keeps the same system's transforms small
+            LinearNetwork(LegendreDelay(0.1, 6), target="loihi",
+                          realizer=RMS(basis=Balanced()), **kwargs)

@@ -1,5 +1,7 @@
 """Any linear system realised by recurrent ensembles (NEF principle 3)."""
 
+import warnings
+
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
@@ -7,7 +9,13 @@ from nengo.neurons import NeuronTypeParam
 from nengo.params import BoolParam, EnumParam, IntParam, NumberParam, StringParam
 from nengo.synapses import SynapseParam
 
-from nengo_lmu.loihi_limits import CHIP_NEURON_TYPES, LOIHI_DECODE_TAU, min_decoded_transform
+from nengo_lmu.loihi_limits import (
+    CHIP_NEURON_TYPES,
+    LOIHI_DECODE_TAU,
+    MAX_RECURRENT_TRANSFORM,
+    LargeTransformWarning,
+    min_decoded_transform,
+)
 from nengo_lmu.mapping import ss2sim, ss2sim_input_derivatives
 from nengo_lmu.params import ParamsInState
 from nengo_lmu.realizers import RMS, Realizer
@@ -74,6 +82,17 @@ class NeuralRealization:
             self.readout_mapped = ss2sim(sys, readout, dt=dt)
         self.readout_synapse = readout
         self.readout_terms = self._derivatives(readout, readout)
+        largest = float(np.abs(self.mapped.A).max())
+        if target == "loihi" and largest > MAX_RECURRENT_TRANSFORM:
+            warnings.warn(
+                f"recurrent transforms up to {largest:.3g} (> {MAX_RECURRENT_TRANSFORM:g}): "
+                "Loihi's 8-bit weights will cost much of this network's accuracy. "
+                "They grow with the synapse's time constant against the system's "
+                "and, normalised by RMS, with how unevenly the expected input "
+                "excites the states: a shorter synapse, a wider input band, or a "
+                "balanced basis (nengo_lmu.realizers.Balanced) keeps them small",
+                LargeTransformWarning,
+            )
 
     def _derivatives(self, mapped_for, synapse):
         """``[(B'_j, s^j h(s)), j >= 1]``: the input-derivative terms (analog only)."""

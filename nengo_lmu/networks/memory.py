@@ -33,7 +33,9 @@ class LegendreMemory(ParamsInState, nengo.Network):
     `.legendre_readout`.
 
     With ``n_neurons`` set, the memory is realised by neurons instead (NEF
-    principle 3): one 1-D ensemble of ``n_neurons`` per state and channel,
+    principle 3), laid out by the code that realises any linear system in a
+    `.LinearNetwork` (`.NeuralRealization`, with the `.RMS` realizer), once
+    per channel: one 1-D ensemble of ``n_neurons`` per state and channel,
     representing the state divided by its expected magnitude
     (:math:`x' = x / s`, `.state_rms` for white noise up to ``input_high`` Hz
     of RMS ``input_rms``, times ``radius_rms``, so the radius is used). The recurrent

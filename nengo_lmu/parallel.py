@@ -1,0 +1,298 @@
+"""Parallel training of feed-forward LMUs: the memory of a whole sequence at once.
+
+Without recurrence (no ``hidden_to_memory``, ``memory_to_memory`` or
+``hidden_to_hidden``), the memory's input is :math:`u_t = e_x^T x_t` and the
+memory is a causal convolution with its impulse response [1]_,
+
+.. math:: m_t = \\sum_{j=0}^{t} H_j u_{t-j}, \\qquad H_j = \\bar{A}^j \\bar{B},
+
+so training need not step through time: `ParallelLMU` computes every step's
+memory by FFT (or as a direct convolution), and when only the last step is
+trained, the single contraction :math:`m_T = \\sum_j H_j u_{T-j}` (the
+paper's Eq. 25). The hidden layer :math:`h_t = f(W_m m_t + W_x x_t + b)` then
+applies to every step at once.
+
+`parallel_model` makes a Keras model of an `.lmu_model` network (its weights
+as the network would build them), and `freeze_params` writes the trained
+weights back into that network, so the reference simulator, NengoDL,
+`.to_spiking` and the Loihi emulator run it unchanged.
+
+References
+----------
+.. [1] Chilkuri, N. R. and Eliasmith, C. (2021). Parallelizing Legendre Memory
+   Unit training. ICML.
+"""
+
+import warnings
+
+import nengo
+import numpy as np
+import tensorflow as tf
+from nengo.exceptions import ValidationError
+from nengo.params import EnumParam, IntParam, NumberParam
+
+from nengo_lmu.networks.lmu import LMU
+from nengo_lmu.params import check_param
+
+#: Recurrent terms the parallel form cannot represent (the LMU flags).
+RECURRENT_FLAGS = ("hidden_to_memory", "memory_to_memory", "hidden_to_hidden")
+
+#: How `ParallelLMU` computes every step's memory.
+CONVOLUTIONS = ("fft", "direct")
+
+
+def _nonlinearity(neuron_type):
+    """The TensorFlow rate function of a hidden neuron type (as NengoDL runs it)."""
+    t = type(neuron_type)
+    if t is nengo.RectifiedLinear:
+        a = neuron_type.amplitude
+        return lambda J: a * tf.nn.relu(J)
+    if t is nengo.Tanh:
+        k = 1.0 / neuron_type.tau_ref
+        return lambda J: k * tf.tanh(J)
+    if t is nengo.Sigmoid:
+        k = 1.0 / neuron_type.tau_ref
+        return lambda J: k * tf.sigmoid(J)
+    if t is nengo.LIFRate:
+        a, ref, rc = neuron_type.amplitude, neuron_type.tau_ref, neuron_type.tau_rc
+
+        def lif_rate(J):
+            j = J - 1
+            safe = tf.maximum(j, tf.constant(1e-15, J.dtype))  # no nan in the gradient
+            rates = a / (ref + rc * tf.math.log1p(1.0 / safe))
+            return tf.where(j > 0, rates, tf.zeros_like(rates))
+
+        return lif_rate
+    raise ValidationError(
+        f"the parallel form runs RectifiedLinear, Tanh, Sigmoid or LIFRate hidden "
+        f"neurons (got {neuron_type!r}); train a spiking network as a rate one and "
+        "convert it with to_spiking",
+        attr="hidden_neuron_type",
+    )
+
+
+def check_parallel(lmu):
+    """Refuse an `.LMU` the parallel form cannot represent (ValidationError naming why)."""
+    for flag in RECURRENT_FLAGS:
+        if getattr(lmu, flag):
+            raise ValidationError(
+                "is a recurrence: the parallel form needs a feed-forward LMU "
+                "(train this one step by step through NengoDL)",
+                attr=flag,
+                obj=lmu,
+            )
+    mem = lmu.memory
+    if mem.trainable_theta:
+        raise ValidationError(
+            "the parallel form convolves with a fixed impulse response; train the "
+            "window step by step through NengoDL",
+            attr="trainable_theta",
+            obj=lmu,
+        )
+    if mem.n_neurons is not None or mem.trainable_matrices:
+        raise ValidationError(
+            "the parallel form trains the exact memory (no n_neurons, no "
+            "trainable_matrices)",
+            attr="memory_kwargs",
+            obj=lmu,
+        )
+    if lmu.hidden is not None:
+        _nonlinearity(lmu.hidden_neuron_type)
+
+
+def impulse_response(memory, steps, dt):
+    """:math:`H_j = \\bar{A}^j \\bar{B},\\ j < ` ``steps``, shape ``(steps, order)``.
+
+    The memory's own digital system (its ``method``) stepped from rest by a
+    unit impulse (`.LinearSystem.impulse`).
+    """
+    digital = memory.system.discretize(dt)
+    return digital.impulse(steps).reshape(steps, memory.order)
+
+
+class ParallelLMU(tf.keras.layers.Layer):
+    """A feed-forward `.LMU` over whole sequences ``(batch, steps, input_d)``.
+
+    Returns :math:`h_t` for every step (``return_sequences``) or the last
+    only (then by the single contraction of Eq. 25), ``(batch, [steps,]
+    units)``; without a hidden layer, the memory :math:`m_t`. The trainable
+    weights are :math:`e_x` (``input_encoders``), :math:`W_m`
+    (``memory_kernel``), :math:`W_x` (``input_kernel``, with
+    ``input_to_hidden``) and the hidden bias, initialised from ``weights``.
+
+    Parameters
+    ----------
+    lmu : LMU
+        The network to mirror (checked by `check_parallel`).
+    steps : int
+        Sequence length (the impulse response is that long).
+    weights : dict
+        Initial values, keyed as the trainable weights above, each in the
+        Nengo transform's ``(post, pre)`` layout (see `parallel_model`).
+    dt : float, optional
+        The simulator's time-step (``theta`` is in its units; default 1:
+        steps).
+    return_sequences : bool, optional
+        Every step (default) or the last.
+    convolution : {"fft", "direct"}, optional
+        Every step's memory by FFT (default; ``O(T log T)``) or by a direct
+        causal convolution (``O(T^2)``, exact sums).
+    """
+
+    def __init__(self, lmu, steps, weights, dt=1.0, return_sequences=True,
+                 convolution="fft", **kwargs):
+        super().__init__(**kwargs)
+        check_parallel(lmu)
+        self.steps = check_param(IntParam("steps", low=1), steps)
+        dt = check_param(NumberParam("dt", low=0, low_open=True), dt)
+        self.convolution = check_param(EnumParam("convolution", values=CONVOLUTIONS),
+                                       convolution)
+        self.return_sequences = bool(return_sequences)
+        self.memory_d, self.order = lmu.memory_d, lmu.order
+        self.has_hidden = lmu.hidden is not None
+        self.input_to_hidden = lmu.input_to_hidden
+        self.f = _nonlinearity(lmu.hidden_neuron_type) if self.has_hidden else None
+        self.H = tf.constant(impulse_response(lmu.memory, self.steps, dt), self.dtype)
+        self.initial = dict(weights)
+
+    def _weight(self, name):
+        value = np.asarray(self.initial[name])
+        return self.add_weight(
+            name=name, shape=value.shape, dtype=self.dtype,
+            initializer=tf.keras.initializers.Constant(value), trainable=True,
+        )
+
+    def build(self, input_shape):
+        self.input_encoders = self._weight("input_encoders")
+        if self.has_hidden:
+            self.memory_kernel = self._weight("memory_kernel")
+            self.bias = self._weight("bias")
+            self.input_kernel = self._weight("input_kernel") if self.input_to_hidden else None
+        super().build(input_shape)
+
+    def call(self, x):
+        x = tf.cast(x, self.dtype)
+        u = tf.einsum("btd,cd->btc", x, self.input_encoders)
+        if self.return_sequences:
+            m = self._memory_sequence(u)
+        else:  # Eq. 25: m_T = sum_j H_j u_{T-j}
+            m = tf.einsum("btc,tq->bcq", tf.reverse(u, axis=[1]), self.H)
+            m = tf.reshape(m, (-1, self.memory_d * self.order))
+            x = x[:, -1]
+        if not self.has_hidden:
+            return m
+        J = tf.einsum("...k,uk->...u", m, self.memory_kernel) + self.bias
+        if self.input_to_hidden:
+            J += tf.einsum("...d,ud->...u", x, self.input_kernel)
+        return self.f(J)
+
+    def _memory_sequence(self, u):
+        """Every step's memory, ``(batch, steps, memory_d * order)``, channel-major."""
+        T, c, q = self.steps, self.memory_d, self.order
+        channels = tf.transpose(u, [0, 2, 1])  # (b, c, T)
+        if self.convolution == "fft":
+            n = 2 * T  # zero-padded: the circular convolution is the causal one
+            U = tf.signal.rfft(channels, fft_length=[n])
+            Hf = tf.signal.rfft(tf.transpose(self.H), fft_length=[n])  # (q, n/2 + 1)
+            m = tf.signal.irfft(U[:, :, None, :] * Hf, fft_length=[n])[..., :T]
+            m = tf.transpose(m, [0, 3, 1, 2])  # (b, T, c, q)
+        else:  # m_t = sum_j H_j u_{t-j}: a 1-D convolution with H reversed
+            flat = tf.reshape(channels, (-1, T, 1))
+            padded = tf.pad(flat, [[0, 0], [T - 1, 0], [0, 0]])
+            kernel = tf.reverse(self.H, axis=[0])[:, None, :]  # (T, 1, q)
+            m = tf.nn.conv1d(padded, kernel, stride=1, padding="VALID")  # (b c, T, q)
+            m = tf.transpose(tf.reshape(m, (-1, c, T, q)), [0, 2, 1, 3])
+        return tf.reshape(m, (-1, T, c * q))
+
+
+def _lmu_of(net):
+    """The `.LMU` of an `.lmu_model` network (and its readout), or a ValidationError."""
+    lmu, readout = getattr(net, "lmu", None), getattr(net, "readout", None)
+    if not isinstance(lmu, LMU) or not isinstance(readout, nengo.Connection):
+        raise ValidationError(
+            "must be made by nengo_lmu.lmu_model (an LMU, its readout and probe)",
+            attr="network",
+        )
+    return lmu, readout
+
+
+def _built_weights(net, dt):
+    """The transforms and biases the network builds with (its distributions
+    sampled from its seeds), in each connection's ``(post, pre)`` layout."""
+    lmu, readout = _lmu_of(net)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = nengo.builder.Model(dt=dt)
+        model.build(net)
+    w = dict(input_encoders=model.params[lmu.input_encoders].weights,
+             readout=model.params[readout].weights)
+    if lmu.hidden is not None:
+        w["memory_kernel"] = model.params[lmu.memory_kernel].weights
+        w["bias"] = model.params[lmu.hidden].bias
+        if lmu.input_to_hidden:
+            w["input_kernel"] = model.params[lmu.input_kernel].weights
+    return {k: np.array(v, dtype=float) for k, v in w.items()}
+
+
+def parallel_model(net, steps, dt=1.0, return_sequences=True, convolution="fft",
+                   dtype="float32"):
+    """A Keras model of an `.lmu_model` network, trained in parallel.
+
+    ``(batch, steps, input_d)`` in, the readout out (``(batch, steps,
+    n_out)``, or ``(batch, n_out)`` for the last step only); its weights
+    start where the network's would (`ParallelLMU`, then the readout as a
+    bias-free Dense layer). Compile and fit it as any Keras model, then
+    `freeze_params` puts the trained weights back into ``net``. (Keras's
+    ``fit`` and ``predict`` cast float64 NumPy data to ``floatx``, float32;
+    pass tensors, or set ``floatx``, to train a float64 model in float64.)
+
+    Parameters
+    ----------
+    net : nengo.Network
+        Made by `.lmu_model`, with a feed-forward LMU (`check_parallel`).
+    steps : int
+        Sequence length.
+    dt : float, optional
+        Time-step the network runs at (default 1: ``theta`` in steps).
+    return_sequences, convolution
+        See `ParallelLMU`.
+    dtype : str, optional
+        Keras dtype of the model (default ``"float32"``).
+    """
+    lmu, readout = _lmu_of(net)
+    check_parallel(lmu)
+    steps = check_param(IntParam("steps", low=1), steps)
+    dt = check_param(NumberParam("dt", low=0, low_open=True), dt)
+    check_param(EnumParam("convolution", values=CONVOLUTIONS), convolution)
+    w = _built_weights(net, dt)
+    inp = tf.keras.Input((steps, lmu.input_d), dtype=dtype)
+    layer = ParallelLMU(lmu, steps, w, dt=dt, return_sequences=return_sequences,
+                        convolution=convolution, dtype=dtype, name="lmu")
+    dense = tf.keras.layers.Dense(
+        w["readout"].shape[0], use_bias=False, dtype=dtype, name="readout",
+        kernel_initializer=tf.keras.initializers.Constant(w["readout"].T),
+    )
+    return tf.keras.Model(inp, dense(layer(inp)))
+
+
+def freeze_params(model, net):
+    """Write a `parallel_model`'s weights into the network it was made from.
+
+    Each trained transform replaces its connection's (as NengoDL's
+    ``freeze_params`` does), and the hidden bias the ensemble's, so every
+    simulator runs the trained network.
+    """
+    lmu, readout = _lmu_of(net)
+    layer = model.get_layer("lmu")
+
+    def dense(conn, value):
+        value = np.array(value, dtype=float)
+        conn.transform = nengo.transforms.Dense(value.shape, init=value)
+
+    dense(lmu.input_encoders, layer.input_encoders.numpy())
+    if layer.has_hidden:
+        dense(lmu.memory_kernel, layer.memory_kernel.numpy())
+        lmu.hidden.bias = np.array(layer.bias.numpy(), dtype=float)
+        if layer.input_kernel is not None:
+            dense(lmu.input_kernel, layer.input_kernel.numpy())
+    dense(readout, model.get_layer("readout").kernel.numpy().T)
