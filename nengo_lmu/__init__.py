@@ -21,7 +21,7 @@ from nengo_lmu.version import version as __version__
 
 #: submodules imported on first access (they need NengoDL, nengo-loihi, ...)
 _LAZY = (
-    "datasets", "demo", "dl", "loihi", "loihi_limits", "measure", "metrics",
+    "converters", "datasets", "demo", "dl", "loihi", "loihi_limits", "measure", "metrics",
     "parallel", "paths", "realizers", "spiking",
 )
 

@@ -1,0 +1,218 @@
+"""keras-lmu models into Nengo, through `nengo_dl.Converter`.
+
+Importing this module registers a `nengo_dl.converter.LayerConverter` for
+each keras-lmu 0.7 layer (``keras_lmu.LMU``, ``keras_lmu.LMUFeedforward``,
+and ``tf.keras.layers.RNN`` of a ``keras_lmu.LMUCell``), so that
+``nengo_dl.Converter(model, temporal_model=True)`` turns each into a
+`.LMU` network holding the layer's weights (trained window included):
+
+.. code-block:: python
+
+   import nengo_lmu.converters
+
+   converter = nengo_dl.Converter(nengo_lmu.converters.sequence_model(model),
+                                  temporal_model=True)
+
+A keras-lmu window ``theta`` counts steps: run the converted network at
+``dt=1`` (as `.lmu_model` networks train), or through `.to_spiking`, which
+maps steps onto presentation time. The Nengo network outputs every step:
+`sequence_model` copies a model whose LMU layers return only the last step
+into one whose layers return all of them (the last step is the original's
+output). What has no Nengo equivalent (a hidden cell other than ``Dense``,
+``SimpleRNNCell`` or None, an activation other than ReLU, tanh or sigmoid,
+a layer option that changes the computation) is refused, naming the layer and
+the option; dropout and regularisers, which change only training, convert
+with ``inference_only=True``. ``LMUFeedforward(conv_mode="raw")`` truncates
+its impulse response (``truncate_ir``); the converted memory is exact, so
+outputs differ by about ``truncate_ir`` unless it is None.
+"""
+
+import keras_lmu
+import nengo
+import numpy as np
+import tensorflow as tf
+from nengo_dl.converter import Converter, LayerConverter
+
+from nengo_lmu.networks.lmu import LMU
+
+#: Keras activations of a hidden cell, and the Nengo neuron type of each.
+ACTIVATIONS = {
+    tf.keras.activations.relu: nengo.RectifiedLinear(),
+    tf.nn.relu: nengo.RectifiedLinear(),
+    tf.keras.activations.tanh: nengo.Tanh(tau_ref=1.0),
+    tf.nn.tanh: nengo.Tanh(tau_ref=1.0),
+    tf.keras.activations.sigmoid: nengo.Sigmoid(tau_ref=1.0),
+    tf.nn.sigmoid: nengo.Sigmoid(tau_ref=1.0),
+}
+
+#: keras-lmu layer options that change only training: converted with
+#: ``inference_only=True``, refused otherwise.
+TRAINING_ONLY = ("dropout", "recurrent_dropout", "kernel_regularizer",
+                 "recurrent_regularizer", "bias_regularizer")
+
+
+def _cell_of(layer):
+    """The layer that holds the weights: an LMUCell (RNN or LMU of one) or an
+    LMUFeedforward."""
+    if isinstance(layer, keras_lmu.LMU):
+        layer = layer.layer
+    return layer.cell if isinstance(layer, tf.keras.layers.RNN) else layer
+
+
+def _refusal(layer, converter):
+    """Why ``layer`` cannot convert (a message naming layer and option), or None."""
+    name = layer.name
+    if not converter.temporal_model:
+        return f"{name}: keras-lmu layers convert with nengo_dl.Converter(temporal_model=True)"
+    if isinstance(layer, tf.keras.layers.RNN):
+        if not isinstance(layer.cell, keras_lmu.LMUCell):
+            return f"{name}: an RNN of {type(layer.cell).__name__}, not of a keras_lmu.LMUCell"
+        for option in ("return_state", "go_backwards", "stateful", "time_major"):
+            if getattr(layer, option, False):
+                return f"{name}: {option}=True has no Nengo equivalent"
+    if not getattr(layer, "return_sequences", False):
+        return (f"{name}: return_sequences=False; the Nengo network outputs every step: "
+                "convert nengo_lmu.converters.sequence_model(model) (its last step is "
+                "this layer's output)")
+    cell = _cell_of(layer)
+    if cell is None:
+        return f"{name}: not built; call the model once before converting it"
+    if isinstance(cell, keras_lmu.LMUCell) and cell.trainable_theta:
+        theta_inv = float(tf.keras.backend.get_value(cell.theta_inv))
+        if not theta_inv > 0:
+            return (f"{name}: the trained theta_inv is {theta_inv} (an endless window); "
+                    "no memory realises it")
+    for option in TRAINING_ONLY:
+        value = getattr(cell, option, None)
+        if value and not converter.inference_only:
+            return (f"{name}: {option}={value!r} changes training, which NengoDL would "
+                    "not reproduce; convert with inference_only=True")
+    hidden = cell.hidden_cell
+    if hidden is None:
+        return None
+    kinds = (tf.keras.layers.Dense, tf.keras.layers.SimpleRNNCell)
+    if type(hidden) not in kinds:
+        return (f"{name}: hidden_cell {type(hidden).__name__} has no Nengo equivalent "
+                "(Dense, SimpleRNNCell or None convert)")
+    if hidden.activation not in ACTIVATIONS:
+        return (f"{name}: hidden_cell activation {hidden.activation.__name__} has no "
+                "neuron type (relu, tanh and sigmoid convert)")
+    for option in ("dropout", "recurrent_dropout", "kernel_regularizer",
+                   "recurrent_regularizer", "bias_regularizer", "activity_regularizer"):
+        value = getattr(hidden, option, None)
+        if value and not converter.inference_only:
+            return (f"{name}: hidden_cell {option}={value!r} changes training; convert "
+                    "with inference_only=True")
+    if getattr(hidden, "activity_regularizer", None):
+        return f"{name}: hidden_cell activity_regularizer has no Nengo equivalent"
+    return None
+
+
+def _array(variable):
+    return None if variable is None else np.array(tf.keras.backend.get_value(variable),
+                                                  dtype=float)
+
+
+class ConvertLMU(LayerConverter):
+    """keras-lmu's layers as a `.LMU` with the layer's weights.
+
+    ``u = [x, h_{t-1}] K + b + m_{t-1} R`` (keras-lmu's ``kernel``,
+    ``bias``, ``recurrent_kernel``) becomes the LMU's encoders (``K``
+    split into input and hidden rows, transposed), a constant input of ``b``
+    and its memory encoders; the hidden cell's ``kernel`` splits into the
+    memory and input kernels, a SimpleRNN's ``recurrent_kernel`` is the
+    hidden kernel, the cell's bias the hidden neurons' bias. The window is
+    the layer's (trained) ``theta``, fixed.
+    """
+
+    has_weights = True
+    allow_fallback = True
+
+    @classmethod
+    def convertible(cls, layer, converter):
+        reason = _refusal(layer, converter)
+        return reason is None, reason
+
+    def convert(self, node_id):
+        cell = _cell_of(self.layer)
+        input_d = int(self.input_shape(node_id)[-1])
+        memory_d, order = cell.memory_d, cell.order
+        mem = memory_d * order
+        recurrent = isinstance(cell, keras_lmu.LMUCell)
+        hidden_to_memory = recurrent and cell.hidden_to_memory
+        memory_to_memory = recurrent and cell.memory_to_memory
+        theta = float(cell.theta)  # trained, for a trainable_theta LMUCell
+        hidden = cell.hidden_cell
+        units = None if hidden is None else hidden.units
+        K = _array(cell.kernel)
+        if K is None:  # no input kernel: the input (and hidden) feed u directly
+            K = np.eye(input_d + (units if hidden_to_memory else 0), memory_d)
+        kwargs = dict(
+            input_d=input_d, memory_d=memory_d, method=cell.discretizer,
+            hidden_to_memory=hidden_to_memory, memory_to_memory=memory_to_memory,
+            input_encoders_init=K[:input_d].T,
+        )
+        if hidden_to_memory:
+            kwargs["hidden_encoders_init"] = K[input_d:].T
+        if memory_to_memory:
+            kwargs["memory_encoders_init"] = _array(cell.recurrent_kernel).T
+        with_input = cell.input_to_hidden and hidden is not None
+        if hidden is None:
+            kwargs["hidden_neuron_type"] = None
+        else:
+            W = _array(hidden.kernel)
+            kwargs.update(
+                hidden_neuron_type=ACTIVATIONS[hidden.activation],
+                memory_kernel_init=W[:mem].T,
+                input_to_hidden=cell.input_to_hidden,
+                hidden_to_hidden=isinstance(hidden, tf.keras.layers.SimpleRNNCell),
+            )
+            if with_input:
+                kwargs["input_kernel_init"] = W[mem:].T
+            if kwargs["hidden_to_hidden"]:
+                kwargs["hidden_kernel_init"] = _array(hidden.recurrent_kernel).T
+        lmu = LMU(units or 1, order, theta, label=self.layer.name, **kwargs)
+        if hidden is not None and hidden.use_bias:
+            lmu.hidden.bias = _array(hidden.bias)
+        self.add_connection(node_id, lmu.input)
+        if cell.bias is not None:  # keras-lmu's memory bias: a constant input
+            with lmu:
+                one = nengo.Node([1.0], label="bias")
+            nengo.Connection(one, lmu.memory.input, transform=_array(cell.bias)[:, None],
+                             synapse=None)
+        if hidden is None and cell.input_to_hidden:  # keras-lmu outputs [m, x]
+            out = nengo.Node(size_in=mem + input_d, label=f"{self.layer.name}.output")
+            nengo.Connection(lmu.output, out[:mem], synapse=None)
+            self.add_connection(node_id, out[mem:])
+            return out
+        return lmu.output
+
+
+for _layer in (keras_lmu.LMU, keras_lmu.LMUFeedforward, tf.keras.layers.RNN):
+    Converter.register(_layer)(ConvertLMU)
+
+
+def sequence_model(model):
+    """A copy of ``model`` whose keras-lmu layers return every step.
+
+    Its weights are ``model``'s, so its last step is ``model``'s output; the
+    layers after a last-step-only LMU layer then apply at every step (as
+    Keras layers on the last axis do). What `nengo_dl.Converter` with
+    ``temporal_model=True`` needs.
+    """
+
+    def clone(layer):
+        config = layer.get_config()
+        if isinstance(layer, (keras_lmu.LMU, keras_lmu.LMUFeedforward)) or (
+            isinstance(layer, tf.keras.layers.RNN) and isinstance(layer.cell, keras_lmu.LMUCell)
+        ):
+            config["return_sequences"] = True
+        return type(layer).from_config(config)
+
+    with tf.keras.utils.custom_object_scope(
+        {"LMUCell": keras_lmu.LMUCell, "LMU": keras_lmu.LMU,
+         "LMUFeedforward": keras_lmu.LMUFeedforward}
+    ):
+        copy = tf.keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
