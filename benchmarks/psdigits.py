@@ -16,7 +16,8 @@ Writes ``benchmarks/results/psdigits.json`` (and each seed's trained
 parameters to ``benchmarks/out/`` for the spiking benchmarks). With
 ``--parallel`` the same model trains through `nengo_lmu.parallel` (the
 memory of the whole sequence at once; the cell is feed-forward) and its
-frozen network is tested in NengoDL: ``psdigits_parallel.json``.
+frozen network is tested in NengoDL: ``psdigits_parallel.json`` (no
+parameters are saved: ``--params`` serves the step-by-step runs).
 """
 
 import os
@@ -50,6 +51,17 @@ def build(seed, neuron_type=None, model=None):
     )
 
 
+def split(seed, batch, examples=None):
+    """The seed's train/test split, and how many of each fill whole minibatches
+    (at most ``examples = (train, test)``)."""
+    x_train, y_train, x_test, y_test = ps_digits(split_seed=seed)
+    n = len(x_train) // batch * batch
+    n_test = len(x_test) // batch * batch
+    if examples is not None:
+        n, n_test = min(n, examples[0]), min(n_test, examples[1])
+    return x_train, y_train, x_test, y_test, n, n_test
+
+
 def train(seed, epochs, batch=64, lr=3e-3, neuron_type=None, save=None, model=None,
           examples=None):
     """Train one model; returns its figures and the network, trained values frozen in.
@@ -57,12 +69,8 @@ def train(seed, epochs, batch=64, lr=3e-3, neuron_type=None, save=None, model=No
     ``model``: `nengo_lmu.lmu_model` arguments (default `MODEL`); ``examples``:
     at most (train, test) digits, whole minibatches (default: all of them).
     """
-    x_train, y_train, x_test, y_test = ps_digits(split_seed=seed)
+    x_train, y_train, x_test, y_test, n, n_test = split(seed, batch, examples)
     net = build(seed, neuron_type, model)
-    n = len(x_train) // batch * batch
-    n_test = len(x_test) // batch * batch
-    if examples is not None:
-        n, n_test = min(n, examples[0]), min(n_test, examples[1])
     # the seed reproduces the run: the network's seed draws the initial weights,
     # and NengoDL reseeds TensorFlow's global generator (minibatch shuffling)
     # with the simulator's seed, the network's + 1, as it builds; this covers
@@ -110,12 +118,8 @@ def train_parallel(seed, epochs, batch=64, lr=3e-3, model=None, examples=None):
     into the network, whose test accuracy NengoDL then measures."""
     from nengo_lmu.parallel import freeze_params, parallel_model  # noqa: PLC0415
 
-    x_train, y_train, x_test, y_test = ps_digits(split_seed=seed)
+    x_train, y_train, x_test, y_test, n, n_test = split(seed, batch, examples)
     net = build(seed, model=model)
-    n = len(x_train) // batch * batch
-    n_test = len(x_test) // batch * batch
-    if examples is not None:
-        n, n_test = min(n, examples[0]), min(n_test, examples[1])
     tf.keras.utils.set_random_seed(seed)
     start = time.perf_counter()
     keras_model = parallel_model(net, x_train.shape[1], return_sequences=False)

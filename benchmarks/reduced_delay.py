@@ -15,9 +15,10 @@ neurons lose), after a 1 s transient, on the reference simulator and the
 Loihi emulator (`nengo_lmu.loihi.Simulator`), 5 seeds (mean, population std).
 Also each system's own delay NRMSE without neurons (``exact_delay``: its
 limit at this band, theta f = 2) and the truncation's Hankel-singular-value
-error bound. A delay is nearly all-pass (its Hankel singular values, in the
-results' config, stay near 1), the worst case for balanced truncation, which
-bounds the error over all frequencies; the Legendre delay is exact at low
+error bound. A delay is nearly all-pass: of its 12 Hankel singular values
+(in the results' config) the largest six stay near 1, so truncating to six
+discards a large sum, the worst case for balanced truncation, which bounds
+the error over all frequencies; the Legendre delay is exact at low
 frequencies.
 
 Run: python benchmarks/reduced_delay.py [--tiny] [--results DIR]
@@ -88,7 +89,7 @@ if __name__ == "__main__":
     for name, (sys, basis) in variants(c).items():
         for kind, where in (("nengo", "reference"), ("loihi", "emulator")):
             runs[f"{name}, {where}"] = [run(kind, sys, basis, s, c) for s in seeds]
-    # a delay is nearly all-pass: its Hankel singular values stay near 1
+    # a delay is nearly all-pass: its largest Hankel singular values stay near 1
     hankel = hankel_singular_values(LegendreDelay(c["theta"], c["full_order"]))
     config = dict(c, seeds=list(seeds), hankel_singular_values=[round(h, 4) for h in hankel])
     summarise("reduced_delay", config, runs, started, args.results)

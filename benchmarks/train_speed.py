@@ -331,7 +331,8 @@ def main():
                 print(f"  {key:44s} {value:5.2f}x")
 
     previous = read_results("train_speed", args.results)
-    if set(args.configs) != set(ALL_CONFIGS) and previous and previous.get("model") == size:
+    # (files written before "model" was recorded timed the full-size models)
+    if set(args.configs) != set(ALL_CONFIGS) and previous and previous.get("model", SIZE) == size:
         # some configurations only: keep the others' figures (each ratio is
         # still between models timed together, in one run)
         for batch, entry in results["batches"].items():

@@ -20,11 +20,13 @@ maps steps onto presentation time. The Nengo network outputs every step:
 into one whose layers return all of them (the last step is the original's
 output). What has no Nengo equivalent (a hidden cell other than ``Dense``,
 ``SimpleRNNCell`` or None, an activation other than ReLU, tanh or sigmoid,
-a layer option that changes the computation) is refused, naming the layer and
-the option; dropout and regularisers, which change only training, convert
-with ``inference_only=True``. ``LMUFeedforward(conv_mode="raw")`` truncates
-its impulse response (``truncate_ir``); the converted memory is exact, so
-outputs differ by about ``truncate_ir`` unless it is None.
+a layer option that changes the computation, an ``LMUFeedforward`` built for
+sequences of unknown length, whose impulse response stops at 5 theta) is
+refused, naming the layer and the option; dropout and regularisers, which
+change only training, convert with ``inference_only=True``.
+``LMUFeedforward(conv_mode="raw")`` truncates its impulse response
+(``truncate_ir``); the converted memory is exact, so outputs differ by about
+``truncate_ir`` unless it is None.
 """
 
 import keras_lmu
@@ -82,7 +84,10 @@ def _refusal(layer, converter):
         if not theta_inv > 0:
             return (f"{name}: the trained theta_inv is {theta_inv} (an endless window); "
                     "no memory realises it")
-    for option in TRAINING_ONLY:
+    if isinstance(cell, keras_lmu.LMUFeedforward) and _steps(layer) is None:
+        return (f"{name}: an LMUFeedforward built for sequences of unknown length "
+                "truncates its impulse response at 5 theta; give its Input a length")
+    for option in TRAINING_ONLY + ("activity_regularizer",):
         value = getattr(cell, option, None)
         if value and not converter.inference_only:
             return (f"{name}: {option}={value!r} changes training, which NengoDL would "
@@ -97,15 +102,20 @@ def _refusal(layer, converter):
     if hidden.activation not in ACTIVATIONS:
         return (f"{name}: hidden_cell activation {hidden.activation.__name__} has no "
                 "neuron type (relu, tanh and sigmoid convert)")
-    for option in ("dropout", "recurrent_dropout", "kernel_regularizer",
-                   "recurrent_regularizer", "bias_regularizer", "activity_regularizer"):
+    for option in TRAINING_ONLY + ("activity_regularizer",):
         value = getattr(hidden, option, None)
         if value and not converter.inference_only:
             return (f"{name}: hidden_cell {option}={value!r} changes training; convert "
                     "with inference_only=True")
-    if getattr(hidden, "activity_regularizer", None):
-        return f"{name}: hidden_cell activity_regularizer has no Nengo equivalent"
     return None
+
+
+def _steps(layer):
+    """The sequence length ``layer`` was built for (None: unknown)."""
+    try:
+        return layer.input_shape[1]
+    except (AttributeError, RuntimeError):  # called on several shapes
+        return None
 
 
 def _array(variable):

@@ -33,11 +33,11 @@ def min_decoded_transform(n_neurons):
 
 #: Largest ``|A'|`` (principle-3 recurrent transform) a Loihi realisation
 #: keeps its accuracy at. Loihi's 8-bit weights quantise the large, mostly
-#: cancelling recurrent inputs such transforms make: on the emulator the
-#: order-4 Legendre delay (theta 0.1 s, 5 Hz input, tests/test_linear_network.py's
-#: system) lost little at max |A'| = 7 (NRMSE 0.21 against 0.15 on the reference
-#: simulator), 0.39 at 11, 0.5-0.67 at 14 (0.07 on the reference) and was lost
-#: (NRMSE above 1) at 35 and beyond. A measured guide, not a hard limit.
+#: cancelling recurrent inputs such transforms make. Found by sweeping the
+#: synapse of tests/test_linear_network.py's delay on the emulator: the error
+#: grew steadily with max |A'|, little lost below this value, most of the
+#: output lost a few times above it (no results file holds that sweep). A
+#: measured guide, not a hard limit.
 MAX_RECURRENT_TRANSFORM = 10.0
 
 

@@ -133,7 +133,7 @@ def ss2sim(sys, synapse, dt=None):
     ----------
     sys : LinearSystem or tuple
         The system to realise: analog, or digital with ``dt`` its time-step
-        (its matrices are then :math:`(\bar{A}, \bar{B})`).
+        (its matrices are then :math:`(\\bar{A}, \\bar{B})`).
     synapse : nengo.Lowpass or nengo.LinearFilter
         The synapse of the recurrent and input connections (analog, constant
         numerator, unit DC gain).
@@ -178,7 +178,7 @@ def ss2sim(sys, synapse, dt=None):
 
 def _digital(sys, dt):
     """``sys`` stepped by ``dt``: discretised if analog, else checked against its ``dt``."""
-    if not sys.analog and sys.dt is not None and not np.isclose(dt, sys.dt, rtol=1e-9, atol=0):
+    if not sys.runs_at(dt):
         raise ValidationError(
             f"the system is digital with dt={sys.dt:g}; it cannot be mapped at "
             f"dt={dt:g}",

@@ -180,14 +180,21 @@ def _factor(M):
     return V * np.sqrt(np.clip(w, 0, None))
 
 
+def _square_root_svd(sys):
+    """``(L_P, U, sigma, V^T)``: the factor of P and the SVD of :math:`L_Q^T L_P`."""
+    P, Q = gramians(sys)
+    LP, LQ = _factor(P), _factor(Q)
+    U, hsv, Vt = np.linalg.svd(LQ.T @ LP)
+    return LP, LQ, U, hsv, Vt
+
+
 def hankel_singular_values(sys):
     """The Hankel singular values of a stable system, in decreasing order.
 
     :math:`\\sigma_i = \\sqrt{\\lambda_i(P Q)}`, computed as the singular
     values of :math:`L_Q^T L_P` (square-root factors of the `gramians`).
     """
-    P, Q = gramians(sys)
-    return np.linalg.svd(_factor(Q).T @ _factor(P), compute_uv=False)
+    return _square_root_svd(sys)[3]
 
 
 class Balanced(Realizer):
@@ -224,9 +231,7 @@ class Balanced(Realizer):
             raise ValidationError(
                 f"cannot exceed the system's order {n} (got {order})", attr="order"
             )
-        P, Q = gramians(sys)
-        LP, LQ = _factor(P), _factor(Q)
-        U, hsv, Vt = np.linalg.svd(LQ.T @ LP)
+        LP, LQ, U, hsv, Vt = _square_root_svd(sys)
         if hsv[order - 1] <= 1e-12 * hsv[0]:
             minimal = int(np.sum(hsv > 1e-12 * hsv[0]))
             raise ValidationError(

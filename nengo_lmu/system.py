@@ -214,14 +214,19 @@ class LinearSystem(Synapse):
         """``dt`` for `filt` and `impulse`: the bound one, else ``default_dt``."""
         return self.default_dt if self.dt is None else self.dt
 
+    def runs_at(self, dt):
+        """Whether the system may step by ``dt``: analog, unbound, or bound to
+        ``dt`` (relative tolerance 1e-9)."""
+        return self.analog or self.dt is None or bool(np.isclose(dt, self.dt, rtol=1e-9, atol=0))
+
     def check_dt(self, dt):
         """Refuse to run a digital system made for another time-step.
 
         Raises `~nengo.exceptions.BuildError` naming both time-steps when
         this system is digital, bound to a ``dt`` (see the ``dt``
-        parameter) and ``dt`` differs from it (relative tolerance 1e-9).
+        parameter) and ``dt`` differs from it (`runs_at`).
         """
-        if self.analog or self.dt is None or np.isclose(dt, self.dt, rtol=1e-9, atol=0):
+        if self.runs_at(dt):
             return
         raise BuildError(
             f"{self._describe()} is bound to dt={self.dt:g}, but the "

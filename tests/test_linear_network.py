@@ -161,6 +161,8 @@ def unstable():
     [
         (dict(sys=None), "sys"),
         (dict(sys=([[]], [[]], [[]], [[1.0]])), "sys"),  # no state
+        (dict(sys=([[-1.0]], [[1.0], [2.0]], [[1.0]], [[0.0]])), "sys"),  # B: 2 rows
+        (dict(sys=([[-1.0]], [[1.0]], [[1.0, 2.0]], [[0.0]])), "sys"),  # C: 2 columns
         (dict(sys="unstable"), "sys"),
         (dict(sys=LegendreMemory(2, 0.1, trainable_theta=True).system), "sys"),
         (dict(sys=LinearSystem(LegendreDelay(0.1, 2).discretize(0.001).ss, analog=False),
@@ -170,6 +172,7 @@ def unstable():
         (dict(synapse=nengo.LinearFilter([1, 1], [1, 2, 1])), "synapse"),
         (dict(synapse=nengo.Alpha(0.01), target="loihi"), "synapse"),
         (dict(readout_synapse=nengo.Alpha(0.01), target="loihi"), "readout_synapse"),
+        (dict(readout_synapse=nengo.LinearFilter([1, 1], [1, 2, 1])), "readout_synapse"),
         (dict(neuron_type=nengo.LIFRate(), target="loihi"), "neuron_type"),
         (dict(neuron_type=nengo.Direct(), weights=True), "weights"),
         (dict(realizer="balanced"), "realizer"),

@@ -79,7 +79,10 @@ class NeuralRealization:
             readout, self.readout_mapped = loop, self.mapped
         else:
             readout = loop_synapse(readout_synapse, target, weights)
-            self.readout_mapped = ss2sim(sys, readout, dt=dt)
+            try:
+                self.readout_mapped = ss2sim(sys, readout, dt=dt)
+            except ValidationError as e:  # name the argument the user gave
+                raise ValidationError(str(e.args[0]), attr="readout_synapse") from None
         self.readout_synapse = readout
         self.readout_terms = self._derivatives(readout, readout)
         largest = float(np.abs(self.mapped.A).max())
@@ -387,7 +390,7 @@ def _checked_system(sys, dt, obj):
         raise ValidationError(
             "a digital system is realised at its time-step: give dt", attr="dt", obj=obj
         )
-    if not sys.analog and sys.dt is not None and not np.isclose(dt, sys.dt, rtol=1e-9):
+    if not sys.runs_at(dt):
         raise ValidationError(
             f"the system is digital with dt={sys.dt:g}, not {dt:g}", attr="dt", obj=obj
         )
@@ -399,6 +402,8 @@ def _band(sys):
     poles = sys.poles
     if sys.analog:
         return float(np.abs(poles).max() / (2 * np.pi))
+    if np.any(poles == 0):  # a pure delay: as fast as the steps
+        return 0.5 / sys.dt
     rates = np.abs(np.log(poles.astype(complex))) / sys.dt
     return float(min(rates.max() / (2 * np.pi), 0.5 / sys.dt))
 
