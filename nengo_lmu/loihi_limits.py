@@ -35,7 +35,7 @@ def min_decoded_transform(n_neurons):
 #: keeps its accuracy at. Loihi's 8-bit weights quantise the large, mostly
 #: cancelling recurrent inputs such transforms make. Found by sweeping the
 #: synapse of tests/test_linear_network.py's delay on the emulator: the error
-#: grew steadily with max |A'|, little lost below this value, most of the
+#: grew steadily with the largest ``|A'|``, little lost below this value, most of the
 #: output lost a few times above it (no results file holds that sweep). A
 #: measured guide, not a hard limit.
 MAX_RECURRENT_TRANSFORM = 10.0

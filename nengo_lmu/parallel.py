@@ -163,6 +163,7 @@ class ParallelLMU(tf.keras.layers.Layer):
         )
 
     def build(self, input_shape):
+        """The trainable weights, at their initial values."""
         self.input_encoders = self._weight("input_encoders")
         if self.has_hidden:
             self.memory_kernel = self._weight("memory_kernel")
@@ -171,6 +172,7 @@ class ParallelLMU(tf.keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, x):
+        """:math:`h_t` (or :math:`m_t`) of ``x``, ``(batch, steps, input_d)``."""
         x = tf.cast(x, self.dtype)
         u = tf.einsum("btd,cd->btc", x, self.input_encoders)
         if self.return_sequences:
