@@ -25,6 +25,9 @@ is the configuration that trains in parallel: ``nengo_lmu_parallel``
 ``keras_lmu_raw``) and nengo_lmu step by step in NengoDL. ``--configs``
 times some of them only; the other configurations' figures in the results
 file are kept (``configs_timed_together`` says which were timed in one run).
+With ``feedforward``, also the end-to-end time of one epoch (build, compile,
+fit; median of 3 rounds) of psDigits and of a 1000-step task, for the
+parallel path, NengoDL step by step, and keras-lmu's RNN and fft forms.
 The models are timed round-robin (each round times every model once) so that
 machine load affects them alike; the median over rounds is reported, and ratios
 against keras-lmu measured in the same run.
@@ -223,6 +226,67 @@ def make_feedforward_models(batch, size):
     return models
 
 
+#: end-to-end epochs (build + compile + fit), feed-forward models: psDigits
+#: (scikit-learn's digits as 64-step sequences) and a 1000-step task (random
+#: sequences, random labels: the cost, not the learning)
+EPOCH_TASKS = {
+    "psdigits": dict(steps=64, order=64, units=128, examples=1280, batch=64),
+    "1000 steps": dict(steps=1000, order=64, units=128, examples=256, batch=32),
+}
+TINY_EPOCH_TASKS = {
+    "psdigits": dict(steps=64, order=8, units=8, examples=64, batch=32),
+    "1000 steps": dict(steps=100, order=8, units=8, examples=32, batch=16),
+}
+
+
+def epoch_data(name, task, rng):
+    if name == "psdigits":
+        from nengo_lmu.datasets import ps_digits  # noqa: PLC0415
+
+        x, y, _, _ = ps_digits()
+        return x[: task["examples"]].astype(np.float32), y[: task["examples"]]
+    x = rng.uniform(-1, 1, size=(task["examples"], task["steps"], 1)).astype(np.float32)
+    return x, rng.randint(CLASSES, size=task["examples"])
+
+
+def time_epoch(kind, task, x, y):
+    """Seconds to build, compile and fit one epoch of ``kind``."""
+    size = dict(steps=task["steps"], order=task["order"], units=task["units"])
+    batch = task["batch"]
+    start = time.perf_counter()
+    if kind == "nengo_lmu_parallel":
+        model = parallel_model(batch, size)
+    elif kind == "nengo_lmu":
+        model = NengoDLModel(feedforward_net(size), batch,
+                             unroll=nengo_lmu.dl.unroll_for(task["steps"]))
+    else:  # "keras_lmu" (RNN) or "keras_lmu_fft"
+        model = keras_feedforward(batch, size, "rnn" if kind == "keras_lmu" else "fft")
+    model.fit(x, y)
+    seconds = time.perf_counter() - start
+    model.close()
+    return seconds
+
+
+def time_epochs(tasks, rounds, rng):
+    """Median end-to-end epoch seconds per task and model, round-robin."""
+    kinds = ["nengo_lmu_parallel", "nengo_lmu", "keras_lmu", "keras_lmu_fft"]
+    results = {}
+    for name, task in tasks.items():
+        x, y = epoch_data(name, task, rng)
+        times = {k: [] for k in kinds}
+        for _ in range(rounds):
+            for kind in kinds:
+                times[kind].append(time_epoch(kind, task, x, y))
+        median = {k: float(np.median(t)) for k, t in times.items()}
+        fast = median["nengo_lmu_parallel"]
+        results[name] = dict(
+            task, seconds=median,
+            **{f"{k}_over_nengo_lmu_parallel": median[k] / fast for k in kinds[1:]},
+        )
+        print(f"epoch, {name}: " + ", ".join(f"{k} {v:.1f} s" for k, v in median.items()))
+    return results
+
+
 def make_models(batch, size, configs):
     models = {}
     if "feedforward" in configs:
@@ -330,6 +394,9 @@ def main():
             if "_over_" in key:
                 print(f"  {key:44s} {value:5.2f}x")
 
+    if "feedforward" in args.configs:
+        results["epochs"] = time_epochs(
+            TINY_EPOCH_TASKS if args.tiny else EPOCH_TASKS, 1 if args.tiny else 3, rng)
     previous = read_results("train_speed", args.results)
     # (files written before "model" was recorded timed the full-size models)
     if set(args.configs) != set(ALL_CONFIGS) and previous and previous.get("model", SIZE) == size:
