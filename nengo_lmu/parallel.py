@@ -285,7 +285,19 @@ def freeze_params(model, net):
     simulator runs the trained network.
     """
     lmu, readout = _lmu_of(net)
-    layer = model.get_layer("lmu")
+    try:
+        layer = model.get_layer("lmu")
+    except ValueError:
+        layer = None
+    shapes = dict(input_encoders=(lmu.memory_d, lmu.input_d))
+    if lmu.hidden is not None:
+        shapes["memory_kernel"] = (lmu.units, lmu.memory_d * lmu.order)
+    if not isinstance(layer, ParallelLMU) or any(
+        tuple(getattr(layer, name).shape) != shape for name, shape in shapes.items()
+    ):
+        raise ValidationError(
+            "must be a parallel_model of this network (its LMU's sizes)", attr="model"
+        )
 
     def dense(conn, value):
         value = np.array(value, dtype=float)

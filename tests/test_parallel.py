@@ -175,6 +175,11 @@ def test_recurrent_and_unsupported_networks_are_refused(kwargs, attr):
 
 def test_bad_arguments():
     net = model_net("float32")
+    other = parallel_model(model_net("float32", units=4), T)
+    for model in (other, tf.keras.Sequential([tf.keras.layers.Dense(2)])):
+        with pytest.raises(ValidationError) as e:
+            freeze_params(model, net)
+        assert e.value.attr == "model"
     with pytest.raises(ValidationError) as e:
         parallel_model(nengo.Network(), T)
     assert e.value.attr == "network"
