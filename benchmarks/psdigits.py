@@ -62,6 +62,17 @@ def split(seed, batch, examples=None):
     return x_train, y_train, x_test, y_test, n, n_test
 
 
+def figures(seed, result, train_accuracy, n_test, seconds):
+    """One run's entry of the results file."""
+    return {
+        "seed": seed,
+        "test_accuracy": float(result["probe_accuracy"]),
+        "train_accuracy": float(train_accuracy[-1]),
+        "test_examples": n_test,
+        "train_seconds": seconds,
+    }
+
+
 def train(seed, epochs, batch=64, lr=3e-3, neuron_type=None, save=None, model=None,
           examples=None):
     """Train one model; returns its figures and the network, trained values frozen in.
@@ -103,13 +114,7 @@ def train(seed, epochs, batch=64, lr=3e-3, neuron_type=None, save=None, model=No
         if save is not None:
             sim.save_params(save)
         sim.freeze_params(net)
-    return net, {
-        "seed": seed,
-        "test_accuracy": float(result["probe_accuracy"]),
-        "train_accuracy": float(history.history["probe_accuracy"][-1]),
-        "test_examples": n_test,
-        "train_seconds": seconds,
-    }
+    return net, figures(seed, result, history.history["probe_accuracy"], n_test, seconds)
 
 
 def train_parallel(seed, epochs, batch=64, lr=3e-3, model=None, examples=None):
@@ -139,13 +144,7 @@ def train_parallel(seed, epochs, batch=64, lr=3e-3, model=None, examples=None):
         result = sim.evaluate(
             {net.inp: x_test[:n_test]}, {net.probe: y_test[:n_test, None, None]}, verbose=0
         )
-    return net, {
-        "seed": seed,
-        "test_accuracy": float(result["probe_accuracy"]),
-        "train_accuracy": float(history.history["accuracy"][-1]),
-        "test_examples": n_test,
-        "train_seconds": seconds,
-    }
+    return net, figures(seed, result, history.history["accuracy"], n_test, seconds)
 
 
 def main():

@@ -87,11 +87,9 @@ def _refusal(layer, converter):
     if isinstance(cell, keras_lmu.LMUFeedforward) and _steps(layer) is None:
         return (f"{name}: an LMUFeedforward built for sequences of unknown length "
                 "truncates its impulse response at 5 theta; give its Input a length")
-    for option in TRAINING_ONLY + ("activity_regularizer",):
-        value = getattr(cell, option, None)
-        if value and not converter.inference_only:
-            return (f"{name}: {option}={value!r} changes training, which NengoDL would "
-                    "not reproduce; convert with inference_only=True")
+    reason = _training_option(cell, converter, f"{name}:")
+    if reason:
+        return reason
     hidden = cell.hidden_cell
     if hidden is None:
         return None
@@ -102,11 +100,19 @@ def _refusal(layer, converter):
     if hidden.activation not in ACTIVATIONS:
         return (f"{name}: hidden_cell activation {hidden.activation.__name__} has no "
                 "neuron type (relu, tanh and sigmoid convert)")
+    return _training_option(hidden, converter, f"{name}: hidden_cell")
+
+
+def _training_option(layer, converter, where):
+    """The refusal of an option of ``layer`` that changes only training
+    (`TRAINING_ONLY`, activity regularisers), unless ``inference_only``."""
+    if converter.inference_only:
+        return None
     for option in TRAINING_ONLY + ("activity_regularizer",):
-        value = getattr(hidden, option, None)
-        if value and not converter.inference_only:
-            return (f"{name}: hidden_cell {option}={value!r} changes training; convert "
-                    "with inference_only=True")
+        value = getattr(layer, option, None)
+        if value:
+            return (f"{where} {option}={value!r} changes training, which NengoDL would "
+                    "not reproduce; convert with inference_only=True")
     return None
 
 
