@@ -131,45 +131,6 @@ def nengo_lmu_net(config, size, recommended=True):
     return net
 
 
-class KerasLMUModel:
-    def __init__(self, config, batch, size):
-        import keras_lmu  # pylint: disable=import-outside-toplevel
-
-        flags = CONFIGS[config]
-        cell = keras_lmu.LMUCell(
-            memory_d=1,
-            order=size["order"],
-            theta=size["steps"],
-            hidden_cell=tf.keras.layers.SimpleRNNCell(size["units"]),
-            hidden_to_memory=flags.get("hidden_to_memory", False),
-            memory_to_memory=flags.get("memory_to_memory", False),
-            input_to_hidden=flags.get("input_to_hidden", False),
-        )
-        self.model = tf.keras.Sequential(
-            [
-                tf.keras.layers.Input((size["steps"], 1), batch_size=batch),
-                tf.keras.layers.RNN(cell),
-                tf.keras.layers.Dense(CLASSES),
-            ]
-        )
-        self.model.compile(**compile_args())
-        self.batch = batch
-
-    def fit(self, x, y):
-        self.model.fit(x, y, batch_size=self.batch, epochs=1, verbose=0)
-
-    def close(self):
-        pass
-
-
-def feedforward_net(size):
-    return nengo_lmu.lmu_model(
-        CLASSES, seed=0, settings=dict(trainable=None, stateful=False, keep_history=False),
-        units=size["units"], order=size["order"], theta=size["steps"],
-        hidden_neuron_type=nengo.RectifiedLinear(), **FEEDFORWARD,
-    )
-
-
 class KerasModel:
     """A Keras model, timed by fit()."""
 
@@ -184,7 +145,41 @@ class KerasModel:
         pass
 
 
-def parallel_model(batch, size):
+def keras_classifier(lmu_layer, batch, size):
+    """``lmu_layer`` between the sequence input and a dense readout."""
+    return KerasModel(tf.keras.Sequential([
+        tf.keras.layers.Input((size["steps"], 1), batch_size=batch), lmu_layer,
+        tf.keras.layers.Dense(CLASSES),
+    ]), batch)
+
+
+def keras_lmu_model(config, batch, size):
+    """keras-lmu's ``RNN(LMUCell)`` of a recurrent configuration (SimpleRNN hidden)."""
+    import keras_lmu  # noqa: PLC0415
+
+    flags = CONFIGS[config]
+    cell = keras_lmu.LMUCell(
+        memory_d=1,
+        order=size["order"],
+        theta=size["steps"],
+        hidden_cell=tf.keras.layers.SimpleRNNCell(size["units"]),
+        hidden_to_memory=flags.get("hidden_to_memory", False),
+        memory_to_memory=flags.get("memory_to_memory", False),
+        input_to_hidden=flags.get("input_to_hidden", False),
+    )
+    return keras_classifier(tf.keras.layers.RNN(cell), batch, size)
+
+
+def feedforward_net(size):
+    return nengo_lmu.lmu_model(
+        CLASSES, seed=0, settings=dict(trainable=None, stateful=False, keep_history=False),
+        units=size["units"], order=size["order"], theta=size["steps"],
+        hidden_neuron_type=nengo.RectifiedLinear(), **FEEDFORWARD,
+    )
+
+
+def parallel_peer(batch, size):
+    """nengo_lmu.parallel's model of the feed-forward network (last step only)."""
     from nengo_lmu.parallel import parallel_model  # noqa: PLC0415
 
     return KerasModel(
@@ -204,16 +199,12 @@ def keras_feedforward(batch, size, layer):
         lmu = tf.keras.layers.RNN(keras_lmu.LMUCell(**args))
     else:
         lmu = keras_lmu.LMUFeedforward(conv_mode=layer, return_sequences=False, **args)
-    model = tf.keras.Sequential([
-        tf.keras.layers.Input((size["steps"], 1), batch_size=batch), lmu,
-        tf.keras.layers.Dense(CLASSES),
-    ])
-    return KerasModel(model, batch)
+    return keras_classifier(lmu, batch, size)
 
 
 def make_feedforward_models(batch, size):
     models = {
-        "nengo_lmu_parallel[feedforward]": parallel_model(batch, size),
+        "nengo_lmu_parallel[feedforward]": parallel_peer(batch, size),
         "nengo_lmu[feedforward]": NengoDLModel(feedforward_net(size), batch, unroll=UNROLL),
     }
     try:
@@ -255,7 +246,7 @@ def time_epoch(kind, task, x, y):
     batch = task["batch"]
     start = time.perf_counter()
     if kind == "nengo_lmu_parallel":
-        model = parallel_model(batch, size)
+        model = parallel_peer(batch, size)
     elif kind == "nengo_lmu":
         model = NengoDLModel(feedforward_net(size), batch,
                              unroll=nengo_lmu.dl.unroll_for(task["steps"]))
@@ -308,7 +299,7 @@ def make_models(batch, size, configs):
         print("keras-lmu is not installed: skipping the keras-lmu peer")
     else:
         for config in (c for c in CONFIGS if c in configs):
-            models[f"keras_lmu[{config}]"] = KerasLMUModel(config, batch, size)
+            models[f"keras_lmu[{config}]"] = keras_lmu_model(config, batch, size)
     return models
 
 
