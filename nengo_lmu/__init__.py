@@ -16,7 +16,12 @@ import nengo_lmu.builders  # noqa: F401  (Nengo's builder of LinearSystem)
 from nengo_lmu.legendre import LegendreDelay, legendre_memory, legendre_readout
 from nengo_lmu.mapping import normalize, ss2sim, state_rms
 from nengo_lmu.networks import LMU, LegendreMemory, LinearNetwork, lmu_model
-from nengo_lmu.system import LinearSystem, TimeScaledSystem, UnstableSystemWarning
+from nengo_lmu.system import (
+    LinearSystem,
+    SampledSystem,
+    TimeScaledSystem,
+    UnstableSystemWarning,
+)
 from nengo_lmu.version import version as __version__
 
 #: submodules imported on first access (they need NengoDL, nengo-loihi, ...)

@@ -6,6 +6,7 @@ import numpy as np
 import scipy.signal
 from nengo.exceptions import BuildError, ValidationError
 from nengo.params import BoolParam, EnumParam, NdarrayParam, NumberParam
+from nengo.processes import Process
 from nengo.synapses import LinearFilter, Synapse
 
 DISCRETIZATION_METHODS = ("zoh", "euler", "bilinear")
@@ -653,3 +654,82 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
         y = self.filt(u, dt=dt).reshape(n, k, self.output_d).transpose(0, 2, 1)
         return y[:, 0, 0] if k == self.output_d == 1 else y
 
+
+
+class SampledSystem(Process):
+    """A `.LinearSystem` stepped once per sample period, its output held in between.
+
+    For input that holds each sample for ``period`` (as a
+    `nengo.processes.PresentInput` does), the system takes one step of
+    ``period`` on the first simulator step of each sample, with that
+    sample, and outputs ``y_k`` until the next one begins:
+
+    .. math::
+
+        x_k = \\bar{A} x_{k-1} + \\bar{B} u_k, \\qquad y_k = C x_k + D u_k,
+
+    with :math:`\\bar{A}, \\bar{B}` the system discretised at ``period``
+    (its ``method``). A continuous-time system stepped continuously lands on
+    the same :math:`x_k` at the end of each sample (by zero-order hold), but
+    moves from :math:`x_{k-1}` to :math:`x_k` during it; sampled, its output
+    is :math:`y_k` for the whole sample.
+
+    The input is the system's ``c * input_d`` inputs followed by one
+    *advance* value: a sample with advance > 0.5 steps the system; otherwise
+    state and output stay as they are (e.g. while the last sample is read
+    out). As a `nengo.Node`'s output, ``size_in`` is ``c * input_d + 1``.
+
+    Parameters
+    ----------
+    system : LinearSystem
+        The system (analog, or digital with ``dt == period``).
+    period : float
+        Seconds per sample: a whole number of the simulator's ``dt``
+        (else a ValidationError at build time).
+    """
+
+    period = NumberParam("period", low=0, low_open=True)
+
+    def __init__(self, system, period, **kwargs):
+        if not isinstance(system, LinearSystem) or isinstance(system, TimeScaledSystem):
+            raise ValidationError(
+                f"must be a LinearSystem (not time-scaled; got {system!r})",
+                attr="system",
+                obj=self,
+            )
+        self.system = system
+        self.period = period
+        super().__init__(**kwargs)
+
+    def _inner_shapes(self, shape_in, shape_out):
+        inner = (shape_in[0] - 1,)
+        self.system._check_shapes(inner, shape_out)
+        return inner
+
+    def make_state(self, shape_in, shape_out, dt, dtype=None):
+        inner = self._inner_shapes(shape_in, shape_out)
+        state = self.system.make_state(inner, shape_out, self.period, dtype=dtype)
+        dtype = state["X"].dtype
+        state["Y"] = np.zeros(shape_out, dtype=dtype)
+        return state
+
+    def make_step(self, shape_in, shape_out, dt, rng, state):
+        """Step function ``y = step(t, [u, advance])``."""
+        inner = self._inner_shapes(shape_in, shape_out)
+        steps = int(round(self.period / dt))
+        if steps < 1 or not np.isclose(steps * dt, self.period):
+            raise ValidationError(
+                f"{self.period:g} s is not a whole number of dt={dt:g} steps",
+                attr="period",
+                obj=self,
+            )
+        take = self.system.make_step(inner, shape_out, self.period, rng, state)
+        Y = state["Y"]
+
+        def step_sampledsystem(t, u):
+            # the first simulator step of sample k is t = (k * steps + 1) dt
+            if int(round(t / dt)) % steps == 1 % steps and u[-1] > 0.5:
+                Y[...] = take(t, u[:-1])
+            return Y
+
+        return step_sampledsystem

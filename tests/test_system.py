@@ -9,7 +9,8 @@ import scipy.integrate
 import scipy.signal
 from nengo.exceptions import ValidationError
 
-from nengo_lmu import LinearSystem, UnstableSystemWarning
+from nengo_lmu import LinearSystem, SampledSystem, TimeScaledSystem, UnstableSystemWarning
+from nengo_lmu.legendre import legendre_memory
 
 
 def random_stable_ss(rng, n=4, k=2, p=3):
@@ -251,3 +252,50 @@ def test_bad_use_in_model():
         nengo.Connection(a, b, synapse=sys)  # 3 -> 3 does not fit 2 -> 3
     with pytest.raises(ValidationError, match="cannot map shape"):
         nengo.Simulator(net, progress_bar=False)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_sampled_system_steps_once_per_sample(channels, rng):
+    # independent reference: scipy's ZOH at the sample period, per channel
+    A, B = legendre_memory(5, 0.2)
+    sys = LinearSystem((A, B, np.eye(5), np.zeros((5, 1))))
+    period, n = 0.01, 12
+    u = rng.uniform(-1, 1, size=(n, channels))
+    advance = np.ones((n + 4, 1))
+    advance[n:] = 0  # then hold still, whatever the input
+    with nengo.Network() as net:
+        inp = nengo.Node(nengo.processes.PresentInput(np.r_[u, rng.randn(4, channels)], period))
+        adv = nengo.Node(nengo.processes.PresentInput(advance, period))
+        node = nengo.Node(SampledSystem(sys, period), size_in=channels + 1,
+                          size_out=5 * channels)
+        nengo.Connection(inp, node[:channels], synapse=None)
+        nengo.Connection(adv, node[channels], synapse=None)
+        probe = nengo.Probe(node)
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        sim.run_steps(10 * (n + 4))
+    Ad, Bd, _, _, _ = scipy.signal.cont2discrete((A, B, np.eye(5), 0), period)
+    x = np.zeros((5, channels))
+    expected = []
+    for k in range(n):
+        x = Ad @ x + Bd @ u[k][None]
+        expected.append(x.T.ravel())
+    expected += [expected[-1]] * 4
+    out = sim.data[probe].reshape(n + 4, 10, 5 * channels)
+    assert np.allclose(out, np.array(expected)[:, None], rtol=1e-10, atol=1e-12)
+    assert np.abs(out).max() > 0.1
+
+
+def test_sampled_system_refusals():
+    sys = LinearSystem(([[-1.0]], [[1.0]], [[1.0]], [[0.0]]))
+    with pytest.raises(ValidationError) as exc:
+        SampledSystem(TimeScaledSystem(sys), 0.01)
+    assert exc.value.attr == "system"
+    with pytest.raises(ValidationError) as exc:
+        SampledSystem(sys, 0)
+    assert exc.value.attr == "period"
+    with nengo.Network() as net:
+        node = nengo.Node(SampledSystem(sys, 0.0105), size_in=2, size_out=1)
+        nengo.Connection(nengo.Node([0, 1]), node, synapse=None)
+    with pytest.raises(ValidationError, match="whole number") as exc:
+        nengo.Simulator(net, progress_bar=False)
+    assert exc.value.attr == "period"

@@ -386,3 +386,16 @@ def test_calibrated_rate_respects_amplitude_and_applicability(rng):
     with pytest.raises(ValidationError) as info:
         to_spiking(full, 0.01, neuron_type=None, scale_firing_rates=300)
     assert info.value.attr == "scale_firing_rates"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(n_neurons=10), dict(trainable_theta=True), dict(trainable_matrices=True)],
+)
+def test_sample_period_only_for_the_fixed_exact_memory(kwargs):
+    with pytest.raises(ValidationError, match="exact memory with a fixed") as exc:
+        LegendreMemory(4, 1.0, sample_period=0.01, **kwargs)
+    assert exc.value.attr == "sample_period"
+    with pytest.raises(ValidationError) as exc:
+        LegendreMemory(4, 1.0, sample_period=-1)
+    assert exc.value.attr == "sample_period"

@@ -16,7 +16,12 @@ from nengo_lmu.networks.linear import (
 )
 from nengo_lmu.params import ParamsInState
 from nengo_lmu.realizers import RMS, RMS_PER_RADIUS
-from nengo_lmu.system import DISCRETIZATION_METHODS, LinearSystem, TimeScaledSystem
+from nengo_lmu.system import (
+    DISCRETIZATION_METHODS,
+    LinearSystem,
+    SampledSystem,
+    TimeScaledSystem,
+)
 
 
 class LegendreMemory(ParamsInState, nengo.Network):
@@ -122,6 +127,15 @@ class LegendreMemory(ParamsInState, nengo.Network):
         per channel) initialised to the memory discretised at ``dt``, which
         must then be the simulator's time-step (e.g. ``dt=1`` for a window in
         steps).
+    sample_period : float, optional
+        Exact memory: take each input sample as held for ``sample_period``
+        seconds (as `nengo.processes.PresentInput` holds it) and step the
+        memory once per sample, holding :math:`m_k` for the whole sample
+        (`.SampledSystem`): the states are those of the continuous memory
+        at the end of each sample, without its motion in between. Stepping
+        then depends on the node ``advance`` (1 by default): while it is 0
+        the memory holds still. `.to_spiking` sets it (the presentation
+        time), so that a spiking layer reads each state for a whole sample.
     **kwargs
         Passed to `nengo.Network`.
 
@@ -137,6 +151,9 @@ class LegendreMemory(ParamsInState, nengo.Network):
     state : nengo.Node
         Exact memory: the node whose process is ``system``. Neural memory:
         the normalised state :math:`x'`, ``memory_d * order`` values.
+    advance : nengo.Node
+        Only with ``sample_period``: 1 while the memory takes samples, 0 to
+        hold it.
     state_ensembles : list of nengo.Ensemble
         Neural memory only: the ensemble of each state, channel-major.
     scales : ndarray
@@ -188,6 +205,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
     readout_synapse = SynapseParam("readout_synapse", optional=True)
     trainable_theta = BoolParam("trainable_theta")
     trainable_matrices = BoolParam("trainable_matrices")
+    sample_period = NumberParam("sample_period", low=0, low_open=True, optional=True)
 
     def __init__(
         self,
@@ -208,6 +226,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         readout_synapse=None,
         trainable_theta=False,
         trainable_matrices=False,
+        sample_period=None,
         **kwargs,
     ):
         kwargs.setdefault("label", "LegendreMemory")
@@ -239,6 +258,17 @@ class LegendreMemory(ParamsInState, nengo.Network):
         self.ensemble_kwargs = dict(ensemble_kwargs or {})
         self.trainable_theta = trainable_theta
         self.trainable_matrices = trainable_matrices
+        self.sample_period = sample_period
+        if sample_period is not None and (
+            n_neurons is not None or trainable_theta or trainable_matrices
+        ):
+            raise ValidationError(
+                "applies to the exact memory with a fixed window (n_neurons=None, "
+                "neither trainable_theta nor trainable_matrices): neurons, and "
+                "the trained forms, run continuously",
+                attr="sample_period",
+                obj=self,
+            )
         for flag in ("trainable_theta", "trainable_matrices"):
             if getattr(self, flag) and n_neurons is not None:
                 raise ValidationError(
@@ -288,17 +318,20 @@ class LegendreMemory(ParamsInState, nengo.Network):
 
     def _build_exact(self):
         d, q = self.memory_d, self.order
+        process, size_in = self.system, d
         if self.trainable_theta:
             # the time-scale s enters as the last input, through a trainable
             # weight; the effective window is theta / s
-            self.system = TimeScaledSystem(self.system)
+            self.system = process = TimeScaledSystem(self.system)
             size_in = d + 1
-        else:
-            size_in = d
-        self.state = nengo.Node(
-            self.system, size_in=size_in, size_out=d * q, label="state"
-        )
+        elif self.sample_period is not None:
+            # stepped once per sample while `advance` (the last input) is 1
+            process, size_in = SampledSystem(self.system, self.sample_period), d + 1
+        self.state = nengo.Node(process, size_in=size_in, size_out=d * q, label="state")
         nengo.Connection(self.input, self.state[:d], synapse=None)
+        if self.sample_period is not None:
+            self.advance = nengo.Node(1.0, label="advance")
+            nengo.Connection(self.advance, self.state[d], synapse=None)
         nengo.Connection(self.state, self.output, synapse=None)
         if self.trainable_theta:
             self.time_scale = nengo.Node(1.0, label="time_scale")
