@@ -8,13 +8,19 @@ network had after the corresponding step. The hidden layer of an LMU without
 hidden or memory recurrence reads only the current sample and memory, so it
 is exact there too; spiking neurons then approximate it, and their filtered
 output is read at the end of each presentation.
+
+An exact memory goes further: it takes one step per presentation
+(`.SampledSystem`), so the hidden layer sees the trained state for the whole
+presentation rather than a state moving towards it, and after the last
+sample it holds still, so that the last output can be averaged over as long
+a window as the spike noise needs (`SpikingConversion.run`).
 """
 
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
-from nengo.params import IntParam, NumberParam
+from nengo.params import EnumParam, IntParam, NumberParam
 from nengo.synapses import SynapseParam
 
 from nengo_lmu.measure import check_sequences, peak_magnitudes
@@ -146,7 +152,15 @@ class SpikingConversion:
         return object_at(self.network, index)
 
     def run(
-        self, simulator, node, sequences, probe, parallel=1, read_delay=None, **sim_kwargs
+        self,
+        simulator,
+        node,
+        sequences,
+        probe,
+        parallel=1,
+        read_delay=None,
+        read_window=None,
+        **sim_kwargs,
     ):
         """Run each sequence and read ``probe`` at the end of each presentation.
 
@@ -166,6 +180,16 @@ class SpikingConversion:
         last output has not yet seen the last sample through the filters,
         which costs accuracy where the answer is read from it (psDigits).
 
+        Where every converted memory takes samples (exact memories do,
+        `.LegendreMemory` ``sample_period``), they hold still after the last
+        sample (their ``advance`` is 0), so the hidden layer keeps answering
+        the last sample, and the last output is the mean of ``probe`` over
+        ``read_window`` seconds from that point: the spike noise of the one
+        output read for a whole sequence falls as the window grows, for
+        ``read_window`` more simulated time per sequence. A memory that runs
+        continuously (neural) moves on, so there the last output is one
+        reading.
+
         Parameters
         ----------
         simulator : callable
@@ -183,6 +207,10 @@ class SpikingConversion:
             Seconds after the end of the last presentation at which the last
             output is read (less than ``presentation_time``); None for the
             default above.
+        read_window : float, optional
+            Seconds over which the last output is averaged (see above); None
+            for `READ_WINDOW` presentation times with sampled memories and 0
+            otherwise. More than 0 for a continuous memory is refused.
         **sim_kwargs
             Passed to ``simulator`` (``dt`` defaults to 0.001).
 
@@ -190,7 +218,8 @@ class SpikingConversion:
         -------
         outputs : ndarray
             ``(n_sequences, n_samples, probe size)``: the probe's value at
-            the end of each presentation, the last ``read_delay`` later.
+            the end of each presentation, the last ``read_delay`` later (and
+            averaged over ``read_window``).
         spikes : dict
             For each converted LMU (by index in ``lmus``): the mean number of
             spikes per sequence of its hidden layer, ``"hidden"``, and of its
@@ -219,6 +248,25 @@ class SpikingConversion:
                 f"({self.presentation_time:g} s)",
                 attr="read_delay",
             )
+        sampled = [
+            index_of(self.network, lmu.memory.advance)
+            for lmu in self.lmus
+            if lmu.memory.sample_period is not None
+        ]
+        held = len(sampled) == len(self.lmus)
+        if read_window is None:
+            read_window = READ_WINDOW * self.presentation_time if held else 0.0
+        read_window = check_param(NumberParam("read_window", low=0), read_window)
+        window = max(int(round(read_window / dt)), 1)
+        if window > 1 and not held:
+            raise ValidationError(
+                "needs memories that hold still after the last sample (exact ones, "
+                "which to_spiking makes take samples); a continuous memory moves "
+                "on, so its last output is one reading: leave read_window out",
+                attr="read_window",
+            )
+        # presentations of the last sample held on: the read and its window
+        extra = max(1, -(-(delay + window - 1) // steps))
         node_index = index_of(self.network, node)
         probe_index = index_of(self.network, probe)
         populations = _spiking_populations(self.network, self.lmus)
@@ -230,7 +278,12 @@ class SpikingConversion:
                 copies = [copy_network(self.network, True) for _ in group]
                 spike_probes = []
                 for copy, sequence in zip(copies, group):
-                    self._hold(object_at(copy, node_index), sequence)
+                    self._hold(object_at(copy, node_index), sequence, extra)
+                    for index in sampled:  # take every sample, then hold still
+                        object_at(copy, index).output = nengo.processes.PresentInput(
+                            np.repeat([[1.0], [0.0]], [len(sequence), extra], axis=0),
+                            self.presentation_time,
+                        )
                     spike_probes.append(
                         {
                             key: [nengo.Probe(object_at(copy, i).neurons) for i in idx]
@@ -238,12 +291,14 @@ class SpikingConversion:
                         }
                     )
             with simulator(batch, **sim_kwargs) as sim:
-                sim.run_steps(steps * group.shape[1] + delay)
+                sim.run_steps(steps * group.shape[1] + delay + window - 1)
             for copy, probes in zip(copies, spike_probes):
                 data = sim.data[object_at(copy, probe_index)]
                 ends = np.arange(1, group.shape[1] + 1) * steps - 1
                 ends[-1] += delay
-                outputs.append(data[ends])
+                out = data[ends]
+                out[-1] = data[ends[-1] : ends[-1] + window].mean(axis=0)
+                outputs.append(out)
                 for key, plist in probes.items():
                     counts[key] += sum(
                         spike_count(sim, p)
@@ -257,10 +312,10 @@ class SpikingConversion:
             entry[f"{part}_synaptic_events"] = counts[(lmu_index, part)] / n * per_spike
         return np.array(outputs), spikes
 
-    def _hold(self, node, sequence):
-        # the last sample once more: held on while the last output is read
+    def _hold(self, node, sequence, extra):
+        # the last sample ``extra`` more times: held on while the last output is read
         node.output = nengo.processes.PresentInput(
-            np.concatenate([sequence, sequence[-1:]]), self.presentation_time
+            np.concatenate([sequence] + [sequence[-1:]] * extra), self.presentation_time
         )
 
 
@@ -273,6 +328,7 @@ def to_spiking(
     synapse=None,
     memory_kwargs=None,
     calibration=None,
+    target="nengo",
 ):
     """Convert a trained LMU network for inference with held input samples.
 
@@ -283,7 +339,11 @@ def to_spiking(
       (exact at the end of each presentation, by zero-order hold: a memory
       discretised otherwise is refused), realised by neurons when the
       original was or ``memory_kwargs`` asks for it (e.g.
-      ``dict(n_neurons=200)``, see `.LegendreMemory`), else kept exact;
+      ``dict(n_neurons=200)``, see `.LegendreMemory`), else kept exact and
+      stepped once per presentation (``sample_period=presentation_time``:
+      the trained state held for the whole presentation; pass
+      ``memory_kwargs=dict(sample_period=None)`` for one that runs
+      continuously);
     * its hidden neurons become spiking (``"spiking"``: the counterpart of
       their rate type, see `spiking_equivalent`), or ``neuron_type`` if given
       a `~nengo.neurons.NeuronType`, or stay as they are with ``None``;
@@ -308,8 +368,8 @@ def to_spiking(
         with spikes this many times smaller (the mean output is unchanged,
         its spike noise falls). None (default): with ``calibration``, so
         that the largest hidden activity on the calibration data fires at
-        `PEAK_RATE`; without it, 1. A value other than 1 for a network
-        without such a layer is refused.
+        ``PEAK_RATES[target]``; without it, 1. A value other than 1 for a
+        network without such a layer is refused.
     synapse : nengo.synapses.Synapse or float, optional
         Filter on the hidden layer's output. Default: ``Lowpass`` of
         `OUTPUT_TAU_FRACTION` of the presentation time: long enough to
@@ -335,6 +395,11 @@ def to_spiking(
         carries at most one spike per step and clips beyond 1
         (`nengo_lmu.loihi.HostInputSaturationWarning`); and the hidden
         firing rates are set from the activity (``scale_firing_rates``).
+    target : {"nengo", "loihi"}, optional
+        The simulator the converted network is for, which sets the firing
+        rates derived from ``calibration`` (`PEAK_RATES`): the reference
+        simulator's spiking neurons follow their rate curve at any rate, so
+        faster is better there; Loihi's do not (see `PEAK_RATES`).
 
     Returns
     -------
@@ -375,6 +440,7 @@ def to_spiking(
             f"must be a dict of LegendreMemory arguments (got {memory_kwargs!r})",
             attr="memory_kwargs",
         )
+    target = check_param(EnumParam("target", values=tuple(PEAK_RATES)), target)
     time_scale = presentation_time / dt_train
     originals = [n for n in network.all_networks if isinstance(n, LMU)]
     if not originals:
@@ -394,7 +460,7 @@ def to_spiking(
             for lmu in scaled
             if peaks.get(lmu, {}).get("hidden")
         ]
-        scale_firing_rates = PEAK_RATE / max(rates) if rates else 1.0
+        scale_firing_rates = PEAK_RATES[target] / max(rates) if rates else 1.0
     elif scale_firing_rates != 1 and not scaled:
         raise ValidationError(
             "only applies to RectifiedLinear hidden layers made spiking "
@@ -406,7 +472,8 @@ def to_spiking(
     for original in originals:
         old = object_at(copy, index_of(network, original))
         new = _rebuild(
-            old, time_scale, neuron_type, scale_firing_rates, synapse, memory_kwargs
+            old, time_scale, neuron_type, scale_firing_rates, synapse, memory_kwargs,
+            presentation_time,
         )
         input_scales.append(_scale_host_inputs(new, peaks.get(original, {})))
         _replace(copy, old, new)
@@ -426,11 +493,30 @@ def to_spiking(
 
 #: Hidden firing rate, in Hz of the spiking network, that the largest hidden
 #: activity on the calibration data is mapped to (``to_spiking(calibration=
-#: ...)`` with ``scale_firing_rates=None``): Loihi's ceiling at 1 ms steps,
-#: one spike per step. Faster rates carry less spike noise; the chip cannot
-#: go faster, and the largest activity is rare (most neurons fire far
-#: slower).
-PEAK_RATE = 1000.0
+#: ..., target=...)`` with ``scale_firing_rates=None``), per target.
+#:
+#: * ``"nengo"``: one spike per 1 ms step, Loihi's ceiling (so the network
+#:   also runs on the chip unclipped). Faster rates carry less spike noise.
+#: * ``"loihi"``: half of it. A Loihi neuron resets its voltage to zero at
+#:   a spike, losing what it had beyond the threshold, so with an input of
+#:   :math:`J` per step it fires every :math:`\lceil 1/J \rceil` steps:
+#:   from a few hundred hertz on, fast neurons fire markedly slower than the
+#:   trained rate curve asks, an error no averaging removes; slower rates
+#:   keep it small and leave spike noise, which the averaged last output
+#:   (`READ_WINDOW`) reduces, down to where it dominates. Of the peaks
+#:   swept on the emulator on three UCR/UEA problems
+#:   (``benchmarks/results/loihi_rates.json``), half the ceiling agreed
+#:   with the rate network best or as well as any on each of them, with
+#:   half the synaptic events; slower peaks came closer to the rate
+#:   network's outputs on two but classified one problem worse.
+PEAK_RATES = {"nengo": 1000.0, "loihi": 500.0}
+
+#: Presentation times over which `SpikingConversion.run` averages the last
+#: output by default, where the memories hold still after the last sample.
+#: The spike noise of that output falls with the window (a neuron's spike
+#: count over it is exact to within one spike); each presentation time more
+#: costs as much simulated time per sequence.
+READ_WINDOW = 5
 
 #: Default output filter of `to_spiking`, as a fraction of the presentation
 #: time (8 ms for 20 ms). The last output is read this much after its
@@ -582,7 +668,8 @@ def _trained(conn, name, lmu):
     return np.array(init, dtype=float)
 
 
-def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs):
+def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs,
+             presentation_time):
     """A new LMU like ``old``, stretched in time, with the hidden type converted."""
     kwargs = {
         f"{name}_init": _trained(getattr(old, name), name, old)
@@ -609,7 +696,9 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs):
             input_to_hidden=old.input_to_hidden,
             hidden_to_hidden=old.hidden_to_hidden,
             method=old.memory.method,
-            memory_kwargs=_memory_config(old.memory, time_scale, memory_kwargs),
+            memory_kwargs=_memory_config(
+                old.memory, time_scale, memory_kwargs, presentation_time
+            ),
             label=old.label,
             seed=old.seed,
             add_to_container=False,
@@ -632,10 +721,12 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs):
 NEURAL_MEMORY_ARGS = ("n_neurons",) + LegendreMemory.NEURAL_ONLY_ARGS
 
 
-def _memory_config(memory, time_scale, memory_kwargs):
+def _memory_config(memory, time_scale, memory_kwargs, presentation_time):
     """The rebuilt memory's arguments: the original's neural configuration
     (its input band stretched by ``time_scale``, as its window is), updated
-    by ``memory_kwargs``; ``n_neurons=None`` there makes it exact."""
+    by ``memory_kwargs``; ``n_neurons=None`` there makes it exact. An exact
+    one takes one sample per ``presentation_time`` (``sample_period``)
+    unless ``memory_kwargs`` says otherwise."""
     memory_kwargs = dict(memory_kwargs or {})
     if memory.n_neurons is None or (
         "n_neurons" in memory_kwargs and memory_kwargs["n_neurons"] is None
@@ -650,6 +741,8 @@ def _memory_config(memory, time_scale, memory_kwargs):
     config.update(memory_kwargs)
     if config.get("n_neurons", 1) is None:
         config.pop("n_neurons")
+    if "n_neurons" not in config:
+        config.setdefault("sample_period", presentation_time)
     return config
 
 

@@ -27,6 +27,7 @@ SCRIPTS = {
     "delay_network.py": [],
     "loihi_delay_network.py": [],
     "loihi_lmu.py": [],
+    "loihi_rates.py": [],
     "psdigits.py": ["--params", "out"],
     "psdigits_spiking.py": [],
     "reduced_delay.py": [],

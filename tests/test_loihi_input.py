@@ -11,7 +11,7 @@ from nengo.exceptions import ValidationError
 import nengo_lmu.loihi
 from nengo_lmu import LMU, legendre_memory
 from nengo_lmu.loihi import HostInputSaturationWarning, Simulator, host_input_range
-from nengo_lmu.spiking import PEAK_RATE, to_spiking
+from nengo_lmu.spiking import PEAK_RATES, to_spiking
 
 
 def chip_rate(value, T=1.0):
@@ -142,8 +142,14 @@ def test_calibration_sets_firing_rates(rng):
         with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
             sim.run_steps(len(u))
         peak = max(peak, sim.data[p_hidden].max())
-    assert conv.scale_firing_rates == pytest.approx(PEAK_RATE / peak, rel=1e-9)
+    assert conv.scale_firing_rates == pytest.approx(PEAK_RATES["nengo"] / peak, rel=1e-9)
+    loihi = to_spiking(net, 0.005, calibration=(net.inp, train), target="loihi")
+    assert loihi.scale_firing_rates == pytest.approx(PEAK_RATES["loihi"] / peak, rel=1e-9)
+    assert PEAK_RATES["loihi"] < PEAK_RATES["nengo"] == 1000  # one spike per step
     assert to_spiking(net, 0.005).scale_firing_rates == 1.0  # no data: unscaled
+    with pytest.raises(ValidationError) as info:
+        to_spiking(net, 0.005, calibration=(net.inp, train), target="spinnaker")
+    assert info.value.attr == "target"
     with pytest.raises(ValidationError) as info:
         to_spiking(net, 0.005, calibration=train)
     assert info.value.attr == "calibration"

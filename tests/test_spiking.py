@@ -6,7 +6,7 @@ import pytest
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import LMU, lmu_model
-from nengo_lmu.spiking import spiking_equivalent, synapse_delay, to_spiking
+from nengo_lmu.spiking import READ_WINDOW, spiking_equivalent, synapse_delay, to_spiking
 
 
 def classifier(hidden_type=nengo.RectifiedLinear(), seed=0, **flags):
@@ -42,22 +42,80 @@ def run_steps(net, sequence, dt=1.0):
 
 
 @pytest.mark.parametrize("flags", [dict(), dict(input_to_hidden=True)])
-def test_held_rate_network_is_exact(flags, rng):
+@pytest.mark.parametrize("sampled", [True, False])
+def test_held_rate_network_is_exact(flags, sampled, rng):
     # Holding each sample for k = 10 steps with theta stretched by k lands,
-    # at the end of each presentation, on the trained network's step outputs.
+    # at the end of each presentation, on the trained network's step outputs:
+    # a sampled memory (the default for an exact one) by one step of 10 ms,
+    # a continuous one by ten of 1 ms.
     net = classifier(**flags)
     sequence = rng.uniform(0, 1, size=(30, 1))
     expected = run_steps(net, sequence)
 
-    conv = to_spiking(net, presentation_time=0.01, dt_train=1.0, neuron_type=None)
+    memory_kwargs = None if sampled else dict(sample_period=None)
+    conv = to_spiking(net, presentation_time=0.01, dt_train=1.0, neuron_type=None,
+                      memory_kwargs=memory_kwargs)
     assert conv.time_scale == pytest.approx(0.01)
     (lmu,) = conv.lmus
     assert lmu.theta == pytest.approx(0.16) and lmu.memory.theta == pytest.approx(0.16)
+    assert lmu.memory.sample_period == (pytest.approx(0.01) if sampled else None)
     node, probe = conv.find(net.inp, net), conv.find(net.probe, net)
     outputs, spikes = conv.run(nengo.Simulator, node, sequence[None], probe, dt=0.001)
     assert spikes == {}  # rate neurons: nothing spikes
-    # ZOH at dt=1 vs ten ZOH steps of dt=0.001: equal up to rounding
+    # ZOH at dt=1 vs at 10 ms or ten ZOH steps of 1 ms: equal up to rounding
+    # (the last output of the sampled memory is a mean over 50 ms of it held)
     assert np.allclose(outputs[0], expected, rtol=1e-7, atol=1e-9)
+
+
+def test_sampled_memory_holds_each_sample_and_the_last(rng):
+    # the hidden layer of a converted network answers each sample for its
+    # whole presentation, and the last one after it while the memory holds
+    net = classifier(input_to_hidden=True)
+    sequence = rng.uniform(0, 1, size=(5, 1))
+    expected = run_steps(net, sequence)
+    conv = to_spiking(net, presentation_time=0.01, neuron_type=None)
+    node, probe = conv.find(net.inp, net), conv.find(net.probe, net)
+    (lmu,) = conv.lmus
+    node.output = nengo.processes.PresentInput(
+        np.concatenate([sequence, sequence[-1:].repeat(3, axis=0)]), 0.01
+    )
+    lmu.memory.advance.output = nengo.processes.PresentInput([[1]] * 5 + [[0]] * 3, 0.01)
+    with nengo.Simulator(conv.network, progress_bar=False) as sim:
+        sim.run_steps(80)
+    out = sim.data[probe].reshape(8, 10, 3)
+    assert np.allclose(out[:5], expected[:, None], atol=1e-9)
+    assert np.allclose(out[5:], expected[-1], atol=1e-9)
+
+
+def test_last_output_is_averaged_over_the_read_window(rng):
+    # spiking hidden layer: the last output is the mean of the probe over
+    # read_window from the read point, against one reading without it
+    net = classifier(input_to_hidden=True)
+    sequence = rng.uniform(0, 1, size=(6, 1))
+    expected = run_steps(net, sequence)[-1]
+    conv = to_spiking(net, presentation_time=0.01, scale_firing_rates=300)
+    node, probe = conv.find(net.inp, net), conv.find(net.probe, net)
+    args = (nengo.Simulator, node, sequence[None], probe)
+    default, _ = conv.run(*args)
+    window, _ = conv.run(*args, read_window=READ_WINDOW * 0.01)
+    assert np.array_equal(default, window)
+    one, _ = conv.run(*args, read_window=0)
+    assert np.array_equal(one[0, :-1], default[0, :-1])
+    # by hand: the last sample held on while the memory holds still
+    delay = int(round((conv.output_lag) / 0.001))
+    node.output = nengo.processes.PresentInput(
+        np.concatenate([sequence] + [sequence[-1:]] * 6), 0.01
+    )
+    conv.lmus[0].memory.advance.output = nengo.processes.PresentInput(
+        [[1]] * 6 + [[0]] * 6, 0.01
+    )
+    with nengo.Simulator(conv.network, progress_bar=False) as sim:
+        sim.run_steps(120)
+    read = 60 - 1 + delay
+    assert np.allclose(default[0, -1], sim.data[probe][read : read + 50].mean(0))
+    assert np.allclose(one[0, -1], sim.data[probe][read])
+    # spike noise: five presentations of mean are closer to the rate output
+    assert np.linalg.norm(default[0, -1] - expected) < np.linalg.norm(one[0, -1] - expected)
     assert np.abs(expected).max() > 0.1
     assert net.lmu.theta == 16.0  # the original is untouched
 
@@ -106,10 +164,12 @@ def test_synapse_delay_closed_forms():
 
 def test_last_output_read_after_the_output_lag(rng):
     # the last sample is held on for read_delay and the last output read then;
-    # every other output still at the end of its presentation
+    # every other output still at the end of its presentation (a continuous
+    # memory, which moves on meanwhile)
     net = classifier(input_to_hidden=True)
     sequence = rng.uniform(0, 1, size=(6, 1))
-    conv = to_spiking(net, presentation_time=0.01, neuron_type=None)
+    conv = to_spiking(net, presentation_time=0.01, neuron_type=None,
+                      memory_kwargs=dict(sample_period=None))
     assert conv.output_lag == 0  # nothing spikes: no filter to wait for
     node, probe = conv.find(net.inp, net), conv.find(net.probe, net)
     at_end, _ = conv.run(nengo.Simulator, node, sequence[None], probe)
@@ -125,6 +185,9 @@ def test_last_output_read_after_the_output_lag(rng):
     with pytest.raises(ValidationError) as exc:
         conv.run(nengo.Simulator, node, sequence[None], probe, read_delay=0.01)
     assert exc.value.attr == "read_delay"
+    with pytest.raises(ValidationError, match="continuous memory") as exc:
+        conv.run(nengo.Simulator, node, sequence[None], probe, read_window=0.01)
+    assert exc.value.attr == "read_window"
     spiking = to_spiking(net, presentation_time=0.01, synapse=0.003)
     assert spiking.output_lag == pytest.approx(0.003)
 

@@ -1,0 +1,149 @@
+"""Hidden firing rates on Loihi: the peak rate `to_spiking` derives, swept.
+
+A Loihi neuron resets its voltage to zero at a spike, so it fires every
+``ceil(1 / J)`` steps for an input of ``J`` per step: fast neurons fire
+slower than the rate network's ReLU asks (an error averaging cannot remove),
+while slow ones carry more spike noise. This sweeps the rate that the largest
+hidden activity on the training data is mapped to (``scale_firing_rates =
+peak / max activity``) on real series, for the reference simulator and the
+nengo-loihi emulator (`nengo_lmu.loihi.Simulator`), with everything else at
+`to_spiking`'s defaults (sampled memory, last output averaged over
+`READ_WINDOW` presentations, host inputs scaled from the training data).
+
+For each dataset and seed, a ReLU LMU (as in ``ucr.py``: ``input_to_hidden``,
+window = series length) is trained in parallel (`nengo_lmu.parallel`; the
+conversion, not the training, is measured here) and converted once per peak
+rate. Figures, on the first ``--test`` test series: ``error``, the RMS of
+the spiking last output minus the rate network's, over the RMS spread of the
+rate network's (so 0 is exact); ``agreement``, the fraction of series
+classified as by the rate network; synaptic events of the hidden layer per
+series. Means and population standard deviations (ddof = 0) over seeds.
+
+Usage::
+
+    python benchmarks/loihi_rates.py [--seeds 0 1] [--rates 1000 500 250 125]
+                                     [--tiny] [--results DIR]
+
+Writes ``benchmarks/results/loihi_rates.json``.
+"""
+
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import nengo  # noqa: E402
+import numpy as np  # noqa: E402
+
+from common import argument_parser, parse_args, write_results  # noqa: E402
+
+#: dataset -> test series run spiking (the emulator's time grows with length)
+DATASETS = {"BasicMotions": 40, "JapaneseVowels": 100, "ArrowHead": 40}
+MODEL = dict(units=128, order=64)
+TRAIN = dict(batch=16, lr=1e-3, epochs=40)
+TINY = dict(datasets={"BasicMotions": 2}, model=dict(units=8, order=4), epochs=1,
+            train=8, rates=[1000.0, 250.0])
+
+
+def train(name, seed, model, epochs, train_n=None):
+    import tensorflow as tf  # noqa: PLC0415
+
+    import nengo_lmu  # noqa: PLC0415
+    from nengo_lmu.datasets import ucr  # noqa: PLC0415
+    from nengo_lmu.parallel import freeze_params, parallel_model  # noqa: PLC0415
+
+    x, y, x_test, y_test = ucr(name)
+    if train_n:
+        x, y = x[:train_n], y[:train_n]
+    steps, dims = x.shape[1:]
+    n_classes = int(max(y.max(), y_test.max()) + 1)
+    net = nengo_lmu.lmu_model(
+        n_classes, seed=seed, settings=dict(stateful=False, keep_history=False),
+        units=model["units"], order=min(model["order"], steps), theta=float(steps),
+        input_d=dims, hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
+    )
+    tf.keras.utils.set_random_seed(seed)
+    keras_model = parallel_model(net, steps, return_sequences=False)
+    keras_model.compile(optimizer=tf.optimizers.Adam(TRAIN["lr"]),
+                        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True))
+    keras_model.fit(x, y, batch_size=TRAIN["batch"], epochs=epochs, verbose=0)
+    logits = keras_model.predict(x_test, verbose=0)
+    freeze_params(keras_model, net)
+    return net, x, x_test, y_test, logits
+
+
+def measure(conv, net, simulator, x, logits, **kwargs):
+    out, spikes = conv.run(simulator, conv.find(net.inp, net), x,
+                           conv.find(net.probe, net), parallel=10, **kwargs)
+    last = out[:, -1]
+    spread = np.sqrt(np.mean((logits - logits.mean(0)) ** 2))
+    return {
+        "error": float(np.sqrt(np.mean((last - logits) ** 2)) / spread),
+        "agreement": float(np.mean(last.argmax(-1) == logits.argmax(-1))),
+        "synaptic_events_per_series": float(spikes[0]["hidden_synaptic_events"]),
+    }
+
+
+def run(name, n_test, seed, rates, model, epochs, train_n):
+    from nengo_lmu.loihi import Simulator  # noqa: PLC0415
+    from nengo_lmu.spiking import PEAK_RATES, to_spiking  # noqa: PLC0415
+
+    net, x, x_test, y_test, logits = train(name, seed, model, epochs, train_n)
+    x_sub, logits_sub = x_test[:n_test], logits[:n_test]
+    # the largest hidden activity: to_spiking maps it to PEAK_RATES["nengo"]
+    scale = to_spiking(net, 0.02, calibration=(net.inp, x)).scale_firing_rates
+    peak = PEAK_RATES["nengo"] / scale
+    result = {"rate_accuracy": float(np.mean(logits.argmax(-1) == y_test))}
+    for rate in rates:
+        conv = to_spiking(net, 0.02, calibration=(net.inp, x),
+                          scale_firing_rates=rate / peak)
+        result[f"{rate:g} Hz"] = {
+            "reference": measure(conv, net, nengo.Simulator, x_sub, logits_sub),
+            "emulator": measure(conv, net, Simulator, x_sub, logits_sub, target="sim"),
+        }
+        print(f"{name} seed {seed} {rate:g} Hz: error reference "
+              f"{result[f'{rate:g} Hz']['reference']['error']:.3f}, emulator "
+              f"{result[f'{rate:g} Hz']['emulator']['error']:.3f}", flush=True)
+    return result
+
+
+def summary(results):
+    """Mean and population std (ddof=0) of every number, over seeds."""
+    out = {}
+    for key, value in results[0].items():
+        if isinstance(value, dict):
+            out[key] = summary([r[key] for r in results])
+        else:
+            values = np.array([r[key] for r in results], dtype=float)
+            out[key] = {"mean": float(values.mean()), "std": float(values.std()),
+                        "per_seed": [round(float(v), 4) for v in values]}
+    return out
+
+
+def main():
+    parser = argument_parser(__doc__)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--rates", type=float, nargs="+",
+                        default=[1000.0, 500.0, 250.0, 125.0])
+    args = parse_args(parser)
+    datasets, model, epochs, train_n, rates = DATASETS, MODEL, TRAIN["epochs"], None, args.rates
+    if args.tiny:
+        datasets, model, epochs, train_n, rates = (
+            TINY["datasets"], TINY["model"], TINY["epochs"], TINY["train"], TINY["rates"])
+        args.seeds = [0]
+    started = time.time()
+    data = {
+        "benchmark": "loihi_rates",
+        "config": dict(model=model, train=TRAIN, presentation_time=0.02, rates=rates,
+                       seeds=args.seeds, test_series=datasets,
+                       std="population (ddof=0)", tiny=args.tiny),
+    }
+    for name, n_test in datasets.items():
+        data[name] = summary([run(name, n_test, s, rates, model, epochs, train_n)
+                              for s in args.seeds])
+        data["seconds"] = round(time.time() - started, 1)
+        write_results("loihi_rates", data, args.results)
+
+
+if __name__ == "__main__":
+    main()
