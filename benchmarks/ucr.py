@@ -10,12 +10,18 @@ For each dataset (read offline through `nengo_lmu.datasets.ucr`) and seed:
   ``input_to_hidden``), trained on the same data with the same optimiser,
   batch and epochs in the same run; the training wall time of both
   (build, compile and fit), and their ratio;
-* the trained network converted by `nengo_lmu.spiking.to_spiking`
-  (``--presentation`` s per sample, calibrated on the training inputs:
-  host values scaled into Loihi's range, firing rates from the hidden
-  activity), run spiking on the reference simulator and on the nengo-loihi
-  emulator (`nengo_lmu.loihi.Simulator`) on the first ``--test`` test
-  series (all of them by default), with synaptic events per series.
+* the same model trained in parallel (`nengo_lmu.parallel`, the same
+  data, optimiser, batch and epochs): its accuracy and training time;
+* the NengoDL-trained network converted by `nengo_lmu.spiking.to_spiking`
+  at its defaults (``--presentation`` s per sample, calibrated on the
+  training inputs: host values scaled into Loihi's range, firing rates from
+  the hidden activity for the simulator it is converted for, ``target``;
+  the memory sampled once per presentation, the last output averaged over
+  `READ_WINDOW` presentations), run spiking on the reference simulator
+  (converted for ``"nengo"``) and on the nengo-loihi emulator
+  (`nengo_lmu.loihi.Simulator`, converted for ``"loihi"``) on the first
+  ``--test`` test series (all of them by default), with synaptic events per
+  series.
 
 Spreads are the population standard deviation over seeds (ddof = 0).
 Published anchors, test accuracy on the default split (resample 0), are
@@ -41,7 +47,8 @@ import numpy as np  # noqa: E402
 
 from common import argument_parser, parse_args, read_results, write_results  # noqa: E402
 
-DATASETS = ["ArrowHead", "OSULeaf", "ACSF1", "BasicMotions", "JapaneseVowels"]
+#: (the quick ones first: results are written after each dataset)
+DATASETS = ["BasicMotions", "JapaneseVowels", "ArrowHead", "OSULeaf", "ACSF1"]
 
 #: Published test accuracy on the default train/test split (None: not found)
 PUBLISHED = {
@@ -139,6 +146,31 @@ def train_keras_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
     return pred, seconds
 
 
+def train_parallel(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
+    """The model of `train_nengo_lmu`, trained through `nengo_lmu.parallel`."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    import nengo_lmu  # noqa: PLC0415
+    from nengo_lmu.parallel import parallel_model  # noqa: PLC0415
+
+    tf.keras.utils.set_random_seed(seed)
+    steps, dims = x.shape[1:]
+    start = time.perf_counter()
+    net = nengo_lmu.lmu_model(
+        n_classes, seed=seed, settings=dict(stateful=False, keep_history=False),
+        units=model["units"], order=min(model["order"], steps), theta=float(steps),
+        input_d=dims, hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
+    )
+    keras_model = parallel_model(net, steps, return_sequences=False)
+    keras_model.compile(
+        optimizer=tf.optimizers.Adam(lr),
+        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    keras_model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, shuffle=True)
+    seconds = time.perf_counter() - start
+    return keras_model.predict(x_test, verbose=0).argmax(-1), seconds
+
+
 def spiking(conv, net, simulator, x, y, rate_pred, **kwargs):
     from nengo_lmu.loihi import HostInputSaturationWarning  # noqa: PLC0415
 
@@ -175,7 +207,11 @@ def run(name, seed, args, model, epochs):
     common = dict(model=model, epochs=epochs, batch=TRAIN["batch"], lr=TRAIN["lr"])
     net, rate_pred, t_ours = train_nengo_lmu(x, y, x_test, n_classes, seed, **common)
     keras_pred, t_keras = train_keras_lmu(x, y, x_test, n_classes, seed, **common)
-    conv = to_spiking(net, args.presentation, calibration=(net.inp, x))
+    parallel_pred, t_parallel = train_parallel(x, y, x_test, n_classes, seed, **common)
+    conv = {
+        target: to_spiking(net, args.presentation, calibration=(net.inp, x), target=target)
+        for target in ("nengo", "loihi")
+    }
     n = len(x_test) if args.test is None else min(args.test, len(x_test))
     sub = slice(0, n)
     result = {
@@ -184,10 +220,14 @@ def run(name, seed, args, model, epochs):
         "train_seconds": t_ours,
         "keras_lmu_train_seconds": t_keras,
         "train_time_ratio": t_ours / t_keras,
-        "scale_firing_rates": conv.scale_firing_rates,
-        "reference": spiking(conv, net, nengo.Simulator, x_test[sub], y_test[sub],
-                             rate_pred[sub]),
-        "emulator": spiking(conv, net, Simulator, x_test[sub], y_test[sub],
+        "parallel_rate_accuracy": float(np.mean(parallel_pred == y_test)),
+        "parallel_train_seconds": t_parallel,
+        "parallel_train_time_ratio": t_parallel / t_keras,
+        "scale_firing_rates": conv["nengo"].scale_firing_rates,
+        "loihi_scale_firing_rates": conv["loihi"].scale_firing_rates,
+        "reference": spiking(conv["nengo"], net, nengo.Simulator, x_test[sub],
+                             y_test[sub], rate_pred[sub]),
+        "emulator": spiking(conv["loihi"], net, Simulator, x_test[sub], y_test[sub],
                             rate_pred[sub], target="sim"),
     }
     for kind in ("reference", "emulator"):
@@ -231,10 +271,14 @@ def main():
             TINY["datasets"], TINY["seeds"], TINY["test"], TINY["train"])
         model = TINY["model"]
     started = time.time()
+    from nengo_lmu.spiking import PEAK_RATES, READ_WINDOW  # noqa: PLC0415
+
     config = dict(
         model=model, train=TRAIN, presentation_time=args.presentation,
         seeds=args.seeds, test_series=args.test, std="population (ddof=0)",
-        tiny=args.tiny)
+        tiny=args.tiny,
+        conversion=dict(memory="sampled", read_window_presentations=READ_WINDOW,
+                        peak_rates=PEAK_RATES))
     data = {"benchmark": "ucr", "config": config}
     previous = read_results("ucr", args.results)
     if previous and previous.get("config") == config:  # same settings: add to it
