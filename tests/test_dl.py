@@ -393,3 +393,75 @@ def test_import_without_nengo_dl():
         "    sim.run_steps(3)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("planner", ["noop", "default"])
+def test_dot_inc_builder_equals_nengo_dl_s(planner, monkeypatch):
+    # nengo_lmu.dl's DotInc/DotSet builder (one matmul for a lone product of
+    # fixed weights) against NengoDL's own: the same outputs, and the same
+    # weights after training steps (float64), for an LMU with every
+    # connection and an ensemble-to-ensemble connection beside it
+    from nengo.builder.operator import DotInc
+    from nengo_dl.builder import Builder
+    from nengo_dl.op_builders import DotSet
+
+    import nengo_lmu.dl
+
+    def build():
+        with nengo.Network(seed=1) as net:
+            settings = dict(stateful=False, dtype="float64")
+            if planner == "noop":
+                nengo_lmu.dl.configure_settings(**settings)
+            else:
+                nengo_dl.configure_settings(**settings)
+            inp = nengo.Node(np.zeros(2))
+            lmu = LMU(6, 4, theta=5.0, input_d=2, hidden_to_memory=True,
+                      memory_to_memory=True, input_to_hidden=True, hidden_to_hidden=True)
+            nengo.Connection(inp, lmu.input, synapse=None)
+            out = nengo.Node(size_in=3)
+            nengo.Connection(lmu.output, out, transform=np.ones((3, 6)) * 0.1, synapse=None)
+            for _ in range(2):  # products of one shape, which a planner may merge
+                ens = nengo.Ensemble(10, 2, neuron_type=nengo.RectifiedLinear())
+                nengo.Connection(inp, ens, synapse=None)
+                nengo.Connection(ens, out, transform=np.ones((3, 2)) * 0.2, synapse=None)
+            probe = nengo.Probe(out)
+        return net, inp, probe
+
+    x = np.random.RandomState(0).uniform(-1, 1, size=(4, 10, 2))
+    y = np.random.RandomState(1).uniform(-1, 1, size=(4, 10, 3))
+
+    def train(builder):
+        monkeypatch.setitem(Builder.builders, DotInc, builder)
+        monkeypatch.setitem(Builder.builders, DotSet, builder)
+        net, inp, probe = build()
+        with nengo_dl.Simulator(net, dt=1.0, minibatch_size=2, progress_bar=False) as sim:
+            before = sim.predict(x)[probe]
+            sim.compile(optimizer=tf.optimizers.SGD(0.1), loss=tf.losses.mse)
+            sim.fit(x, {probe: y}, epochs=2, verbose=0)
+            after = sim.predict(x)[probe]
+            params = [w.numpy() for w in sim.keras_model.trainable_weights]
+            builds = sim.tensor_graph.op_builder.op_builds.values()
+            singles = [b.single for b in builds if isinstance(b, nengo_lmu.dl.DotIncBuilder)]
+        return before, after, params, singles
+
+    ours = train(nengo_lmu.dl.DotIncBuilder)
+    theirs = train(nengo_dl.op_builders.DotIncBuilder)
+    assert any(ours[3]) and theirs[3] == []  # the one-product case was built
+    if planner == "default":
+        assert not all(ours[3])  # and merged products, by NengoDL's code
+    assert np.abs(ours[0]).max() > 0.1 and not np.allclose(ours[0], ours[1])
+    assert np.allclose(ours[0], theirs[0], rtol=1e-12, atol=1e-12)
+    assert np.allclose(ours[1], theirs[1], rtol=1e-10, atol=1e-12)
+    assert len(ours[2]) == len(theirs[2]) > 0
+    for a, b in zip(ours[2], theirs[2]):
+        assert np.allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_dot_inc_builder_is_registered():
+    from nengo.builder.operator import DotInc
+    from nengo_dl.builder import Builder
+    from nengo_dl.op_builders import DotSet
+
+    import nengo_lmu.dl
+
+    assert Builder.builders[DotInc] is Builder.builders[DotSet] is nengo_lmu.dl.DotIncBuilder
