@@ -36,6 +36,7 @@ import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 
 from common import argument_parser, parse_args, write_results  # noqa: E402
+from ucr import build_network, summary  # noqa: E402  (the same model, the same spreads)
 
 #: dataset -> test series run spiking (the emulator's time grows with length)
 DATASETS = {"BasicMotions": 40, "JapaneseVowels": 100, "ArrowHead": 40}
@@ -48,7 +49,6 @@ TINY = dict(datasets={"BasicMotions": 2}, model=dict(units=8, order=4), epochs=1
 def train(name, seed, model, epochs, train_n=None):
     import tensorflow as tf  # noqa: PLC0415
 
-    import nengo_lmu  # noqa: PLC0415
     from nengo_lmu.datasets import ucr  # noqa: PLC0415
     from nengo_lmu.parallel import freeze_params, parallel_model  # noqa: PLC0415
 
@@ -57,11 +57,7 @@ def train(name, seed, model, epochs, train_n=None):
         x, y = x[:train_n], y[:train_n]
     steps, dims = x.shape[1:]
     n_classes = int(max(y.max(), y_test.max()) + 1)
-    net = nengo_lmu.lmu_model(
-        n_classes, seed=seed, settings=dict(stateful=False, keep_history=False),
-        units=model["units"], order=min(model["order"], steps), theta=float(steps),
-        input_d=dims, hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
-    )
+    net = build_network(n_classes, seed, model, steps, dims)
     tf.keras.utils.set_random_seed(seed)
     keras_model = parallel_model(net, steps, return_sequences=False)
     keras_model.compile(optimizer=tf.optimizers.Adam(TRAIN["lr"]),
@@ -105,19 +101,6 @@ def run(name, n_test, seed, rates, model, epochs, train_n):
               f"{result[f'{rate:g} Hz']['reference']['error']:.3f}, emulator "
               f"{result[f'{rate:g} Hz']['emulator']['error']:.3f}", flush=True)
     return result
-
-
-def summary(results):
-    """Mean and population std (ddof=0) of every number, over seeds."""
-    out = {}
-    for key, value in results[0].items():
-        if isinstance(value, dict):
-            out[key] = summary([r[key] for r in results])
-        else:
-            values = np.array([r[key] for r in results], dtype=float)
-            out[key] = {"mean": float(values.mean()), "std": float(values.std()),
-                        "per_seed": [round(float(v), 4) for v in values]}
-    return out
 
 
 def main():

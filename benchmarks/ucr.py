@@ -83,21 +83,27 @@ TINY = dict(
 )
 
 
+def build_network(n_classes, seed, model, steps, dims):
+    """The ReLU LMU classifier of every run (window = the series length)."""
+    import nengo_lmu  # noqa: PLC0415
+
+    return nengo_lmu.lmu_model(
+        n_classes, seed=seed, settings=dict(stateful=False, keep_history=False),
+        units=model["units"], order=min(model["order"], steps), theta=float(steps),
+        input_d=dims, hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
+    )
+
+
 def train_nengo_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
     import nengo_dl  # noqa: PLC0415
     import tensorflow as tf  # noqa: PLC0415
 
-    import nengo_lmu  # noqa: PLC0415
     from nengo_lmu.dl import prepare_sequences  # noqa: PLC0415
 
     tf.keras.utils.set_random_seed(seed)
     steps, dims = x.shape[1:]
     start = time.perf_counter()
-    net = nengo_lmu.lmu_model(
-        n_classes, seed=seed, settings=dict(stateful=False, keep_history=False),
-        units=model["units"], order=min(model["order"], steps), theta=float(steps),
-        input_d=dims, hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
-    )
+    net = build_network(n_classes, seed, model, steps, dims)
     unroll, xp = prepare_sequences(x, network=net)
     _, xtp = prepare_sequences(x_test, network=net)
     with nengo_dl.Simulator(
@@ -150,17 +156,12 @@ def train_parallel(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
     """The model of `train_nengo_lmu`, trained through `nengo_lmu.parallel`."""
     import tensorflow as tf  # noqa: PLC0415
 
-    import nengo_lmu  # noqa: PLC0415
     from nengo_lmu.parallel import parallel_model  # noqa: PLC0415
 
     tf.keras.utils.set_random_seed(seed)
     steps, dims = x.shape[1:]
     start = time.perf_counter()
-    net = nengo_lmu.lmu_model(
-        n_classes, seed=seed, settings=dict(stateful=False, keep_history=False),
-        units=model["units"], order=min(model["order"], steps), theta=float(steps),
-        input_d=dims, hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
-    )
+    net = build_network(n_classes, seed, model, steps, dims)
     keras_model = parallel_model(net, steps, return_sequences=False)
     keras_model.compile(
         optimizer=tf.optimizers.Adam(lr),
