@@ -38,10 +38,13 @@ One more registration replaces NengoDL's builder of ``DotInc`` and ``DotSet``
 own builder with one case made cheaper: a lone product of fixed weights,
 which NengoDL computes by transposing the input, multiplying and transposing
 back, becomes one matrix product. The results are the same (tested against
-NengoDL's builder, outputs and gradients); the LMU's step-by-step training
-spends most of its time in these products (profiled with the TensorFlow
-profiler, ``benchmarks/train_speed.py`` for the speed). It applies to every
-network NengoDL builds once this module is imported.
+NengoDL's builder, outputs and gradients); in a TensorFlow profile of the
+LMU's step-by-step training step, those transposes had taken more time than
+the products themselves (``benchmarks/train_speed.py`` times the steps). It
+applies to every network NengoDL builds once this module is imported; so
+does the consequence that NengoDL's ``transitive_planner``, which lists the
+builder types it knows, no longer accepts any network with a connection
+(its assertion names the missing builder type).
 """
 
 import warnings
@@ -612,6 +615,13 @@ def configure_settings(**kwargs):
     """
     kwargs.setdefault("planner", nengo_dl.graph_optimizer.noop_planner)
     kwargs.setdefault("sorter", nengo_dl.graph_optimizer.noop_order_signals)
+    if kwargs["planner"] is nengo_dl.graph_optimizer.transitive_planner:
+        raise ValidationError(
+            "NengoDL's transitive_planner only accepts NengoDL's own operator "
+            "builders, not this module's (see its docstring): use the noop "
+            "(default here), tree or greedy planner",
+            attr="planner",
+        )
     nengo_dl.configure_settings(**kwargs)
 
 

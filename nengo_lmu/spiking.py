@@ -169,8 +169,8 @@ class SpikingConversion:
         serves them all).
 
         Filtered spikes lag what they encode, so the last sample is held on
-        for ``read_delay`` and the last output read then (its memory runs on
-        for that time: a fraction ``read_delay / (presentation_time *
+        for ``read_delay`` and the last output read then (a continuous memory
+        runs on for that time: a fraction ``read_delay / (presentation_time *
         n_samples)`` of a window as long as the sequence); every other output
         is read at the end of its presentation, where the next sample begins.
         By default ``read_delay`` is `output_lag` plus the simulator's
@@ -210,7 +210,8 @@ class SpikingConversion:
         read_window : float, optional
             Seconds over which the last output is averaged (see above); None
             for `READ_WINDOW` presentation times with sampled memories and 0
-            otherwise. More than 0 for a continuous memory is refused.
+            otherwise. More than one step where any memory is continuous is
+            refused.
         **sim_kwargs
             Passed to ``simulator`` (``dt`` defaults to 0.001).
 
@@ -224,7 +225,8 @@ class SpikingConversion:
             For each converted LMU (by index in ``lmus``): the mean number of
             spikes per sequence of its hidden layer, ``"hidden"``, and of its
             memory's neurons, ``"memory"`` (0 for an exact memory), and the
-            synaptic events they cause (spikes times outgoing synapses).
+            synaptic events they cause (spikes times outgoing synapses), over
+            the whole run of each sequence, its read window included.
         """
         sequences = check_sequences(sequences, node)
         parallel = check_param(IntParam("parallel", low=1), parallel)
@@ -339,11 +341,13 @@ def to_spiking(
       (exact at the end of each presentation, by zero-order hold: a memory
       discretised otherwise is refused), realised by neurons when the
       original was or ``memory_kwargs`` asks for it (e.g.
-      ``dict(n_neurons=200)``, see `.LegendreMemory`), else kept exact and
-      stepped once per presentation (``sample_period=presentation_time``:
-      the trained state held for the whole presentation; pass
-      ``memory_kwargs=dict(sample_period=None)`` for one that runs
-      continuously);
+      ``dict(n_neurons=200)``, see `.LegendreMemory`), else kept exact;
+      an exact memory that reads the held samples themselves (every
+      connection into the LMU's input without a synapse and from outside
+      any LMU, and no recurrence) is stepped once per presentation
+      (``sample_period=presentation_time``: the trained state held for the
+      whole presentation; ``memory_kwargs=dict(sample_period=None)`` keeps
+      it continuous), any other runs continuously;
     * its hidden neurons become spiking (``"spiking"``: the counterpart of
       their rate type, see `spiking_equivalent`), or ``neuron_type`` if given
       a `~nengo.neurons.NeuronType`, or stay as they are with ``None``;
@@ -471,9 +475,10 @@ def to_spiking(
     lmus, input_scales = [], []
     for original in originals:
         old = object_at(copy, index_of(network, original))
+        sample = _takes_held_samples(network, original, originals)
         new = _rebuild(
             old, time_scale, neuron_type, scale_firing_rates, synapse, memory_kwargs,
-            presentation_time,
+            presentation_time if sample else None,
         )
         input_scales.append(_scale_host_inputs(new, peaks.get(original, {})))
         _replace(copy, old, new)
@@ -721,12 +726,33 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs,
 NEURAL_MEMORY_ARGS = ("n_neurons",) + LegendreMemory.NEURAL_ONLY_ARGS
 
 
+def _takes_held_samples(network, lmu, lmus):
+    """Whether ``lmu``'s memory can take one sample per presentation.
+
+    Only where it reads the held samples themselves: every connection into
+    ``lmu.input`` without a synapse and from outside every LMU (a filtered
+    input, or another LMU's spiking output, still moves when the sample
+    begins, and a sampled memory would read it then), and no recurrence
+    (with ``presentation_time == dt_train``), which would go on while the
+    memory holds still.
+    """
+    if lmu.hidden_to_memory or lmu.memory_to_memory or lmu.hidden_to_hidden:
+        return False
+    inside = {id(obj) for other in lmus for obj in other.all_objects}
+    return all(
+        conn.synapse is None and id(base_object(conn.pre_obj)) not in inside
+        for conn in network.all_connections
+        if conn.post_obj is lmu.input
+    )
+
+
 def _memory_config(memory, time_scale, memory_kwargs, presentation_time):
     """The rebuilt memory's arguments: the original's neural configuration
     (its input band stretched by ``time_scale``, as its window is), updated
     by ``memory_kwargs``; ``n_neurons=None`` there makes it exact. An exact
-    one takes one sample per ``presentation_time`` (``sample_period``)
-    unless ``memory_kwargs`` says otherwise."""
+    one takes one sample per ``presentation_time`` (``sample_period``; None:
+    it is not fed held samples, see `_takes_held_samples`) unless
+    ``memory_kwargs`` says None."""
     memory_kwargs = dict(memory_kwargs or {})
     if memory.n_neurons is None or (
         "n_neurons" in memory_kwargs and memory_kwargs["n_neurons"] is None
@@ -741,7 +767,16 @@ def _memory_config(memory, time_scale, memory_kwargs, presentation_time):
     config.update(memory_kwargs)
     if config.get("n_neurons", 1) is None:
         config.pop("n_neurons")
-    if "n_neurons" not in config:
+    period = config.get("sample_period")
+    if period is not None and not np.isclose(period, presentation_time or 0.0):
+        raise ValidationError(
+            f"sample_period={period:g} would step the memory at other times than "
+            "the samples, whose stretched window is exact for one step per "
+            "presentation: leave it out, or give None for a continuous memory"
+            + ("" if presentation_time else " (this LMU is not fed held samples)"),
+            attr="memory_kwargs",
+        )
+    if "n_neurons" not in config and presentation_time is not None:
         config.setdefault("sample_period", presentation_time)
     return config
 

@@ -465,3 +465,14 @@ def test_dot_inc_builder_is_registered():
     import nengo_lmu.dl
 
     assert Builder.builders[DotInc] is Builder.builders[DotSet] is nengo_lmu.dl.DotIncBuilder
+
+
+def test_configure_settings_refuses_the_transitive_planner():
+    import nengo_lmu.dl
+
+    with nengo.Network():
+        with pytest.raises(nengo.exceptions.ValidationError) as exc:
+            nengo_lmu.dl.configure_settings(
+                planner=nengo_dl.graph_optimizer.transitive_planner
+            )
+    assert exc.value.attr == "planner"
