@@ -42,8 +42,9 @@ from ucr import build_network, summary  # noqa: E402  (the same model, the same 
 DATASETS = {"BasicMotions": 40, "JapaneseVowels": 100, "ArrowHead": 40}
 MODEL = dict(units=128, order=64)
 TRAIN = dict(batch=16, lr=1e-3, epochs=40)
-TINY = dict(datasets={"BasicMotions": 2}, model=dict(units=8, order=4), epochs=1,
-            train=8, rates=[1000.0, 250.0])
+#: ``--tiny``: every dataset and rate, a small model, one epoch, two test series
+TINY = dict(datasets={name: 2 for name in DATASETS}, model=dict(units=8, order=4),
+            epochs=1, train=8)
 
 
 def train(name, seed, model, epochs, train_n=None):
@@ -111,8 +112,8 @@ def main():
     args = parse_args(parser)
     datasets, model, epochs, train_n, rates = DATASETS, MODEL, TRAIN["epochs"], None, args.rates
     if args.tiny:
-        datasets, model, epochs, train_n, rates = (
-            TINY["datasets"], TINY["model"], TINY["epochs"], TINY["train"], TINY["rates"])
+        datasets, model, epochs, train_n = (
+            TINY["datasets"], TINY["model"], TINY["epochs"], TINY["train"])
         args.seeds = [0]
     started = time.time()
     data = {

@@ -399,8 +399,12 @@ def main():
                 entry[key] = dict(old.get(key, {}), **entry[key])
             for key, value in old.items():
                 entry.setdefault(key, value)
-        results["configs_timed_together"] = previous.get(
-            "configs_timed_together", [["paper", "full"]]) + [list(args.configs)]
+        # the groups timed before, less the configurations this run replaced
+        earlier = previous.get("configs_timed_together", [["paper", "full"]])
+        earlier = [[c for c in group if c not in args.configs] for group in earlier]
+        results["configs_timed_together"] = [g for g in earlier if g] + [
+            list(args.configs)
+        ]
     else:
         results["configs_timed_together"] = [list(args.configs)]
     print()
