@@ -473,12 +473,13 @@ def to_spiking(
         )
     copy = copy_network(network)
     lmus, input_scales = [], []
+    inside = {id(obj) for lmu in originals for obj in lmu.all_objects}
     for original in originals:
         old = object_at(copy, index_of(network, original))
-        sample = _takes_held_samples(network, original, originals)
+        sampled = _takes_held_samples(network, original, inside)
         new = _rebuild(
             old, time_scale, neuron_type, scale_firing_rates, synapse, memory_kwargs,
-            presentation_time if sample else None,
+            presentation_time if sampled else None,
         )
         input_scales.append(_scale_host_inputs(new, peaks.get(original, {})))
         _replace(copy, old, new)
@@ -674,7 +675,7 @@ def _trained(conn, name, lmu):
 
 
 def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs,
-             presentation_time):
+             sample_period):
     """A new LMU like ``old``, stretched in time, with the hidden type converted."""
     kwargs = {
         f"{name}_init": _trained(getattr(old, name), name, old)
@@ -702,7 +703,7 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs,
             hidden_to_hidden=old.hidden_to_hidden,
             method=old.memory.method,
             memory_kwargs=_memory_config(
-                old.memory, time_scale, memory_kwargs, presentation_time
+                old.memory, time_scale, memory_kwargs, sample_period
             ),
             label=old.label,
             seed=old.seed,
@@ -726,7 +727,7 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs,
 NEURAL_MEMORY_ARGS = ("n_neurons",) + LegendreMemory.NEURAL_ONLY_ARGS
 
 
-def _takes_held_samples(network, lmu, lmus):
+def _takes_held_samples(network, lmu, inside):
     """Whether ``lmu``'s memory can take one sample per presentation.
 
     Only where it reads the held samples themselves: every connection into
@@ -734,11 +735,10 @@ def _takes_held_samples(network, lmu, lmus):
     input, or another LMU's spiking output, still moves when the sample
     begins, and a sampled memory would read it then), and no recurrence
     (with ``presentation_time == dt_train``), which would go on while the
-    memory holds still.
+    memory holds still. ``inside``: the ids of every LMU's objects.
     """
     if lmu.hidden_to_memory or lmu.memory_to_memory or lmu.hidden_to_hidden:
         return False
-    inside = {id(obj) for other in lmus for obj in other.all_objects}
     return all(
         conn.synapse is None and id(base_object(conn.pre_obj)) not in inside
         for conn in network.all_connections
@@ -746,12 +746,12 @@ def _takes_held_samples(network, lmu, lmus):
     )
 
 
-def _memory_config(memory, time_scale, memory_kwargs, presentation_time):
+def _memory_config(memory, time_scale, memory_kwargs, sample_period):
     """The rebuilt memory's arguments: the original's neural configuration
     (its input band stretched by ``time_scale``, as its window is), updated
     by ``memory_kwargs``; ``n_neurons=None`` there makes it exact. An exact
-    one takes one sample per ``presentation_time`` (``sample_period``; None:
-    it is not fed held samples, see `_takes_held_samples`) unless
+    one takes one sample per ``sample_period`` (the presentation time; None
+    where it is not fed held samples, see `_takes_held_samples`) unless
     ``memory_kwargs`` says None."""
     memory_kwargs = dict(memory_kwargs or {})
     if memory.n_neurons is None or (
@@ -768,16 +768,16 @@ def _memory_config(memory, time_scale, memory_kwargs, presentation_time):
     if config.get("n_neurons", 1) is None:
         config.pop("n_neurons")
     period = config.get("sample_period")
-    if period is not None and not np.isclose(period, presentation_time or 0.0):
+    if period is not None and not np.isclose(period, sample_period or 0.0):
         raise ValidationError(
             f"sample_period={period:g} would step the memory at other times than "
             "the samples, whose stretched window is exact for one step per "
             "presentation: leave it out, or give None for a continuous memory"
-            + ("" if presentation_time else " (this LMU is not fed held samples)"),
+            + ("" if sample_period else " (this LMU is not fed held samples)"),
             attr="memory_kwargs",
         )
-    if "n_neurons" not in config and presentation_time is not None:
-        config.setdefault("sample_period", presentation_time)
+    if "n_neurons" not in config and sample_period is not None:
+        config.setdefault("sample_period", sample_period)
     return config
 
 
