@@ -36,7 +36,7 @@ import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 
 from common import argument_parser, parse_args, write_results  # noqa: E402
-from ucr import build_network, summary  # noqa: E402  (the same model, the same spreads)
+from ucr import fit_parallel, summary  # noqa: E402  (the same model, the same spreads)
 
 #: dataset -> test series run spiking (the emulator's time grows with length)
 DATASETS = {"BasicMotions": 40, "JapaneseVowels": 100, "ArrowHead": 40}
@@ -48,22 +48,15 @@ TINY = dict(datasets={name: 2 for name in DATASETS}, model=dict(units=8, order=4
 
 
 def train(name, seed, model, epochs, train_n=None):
-    import tensorflow as tf  # noqa: PLC0415
-
     from nengo_lmu.datasets import ucr  # noqa: PLC0415
-    from nengo_lmu.parallel import freeze_params, parallel_model  # noqa: PLC0415
+    from nengo_lmu.parallel import freeze_params  # noqa: PLC0415
 
     x, y, x_test, y_test = ucr(name)
     if train_n:
         x, y = x[:train_n], y[:train_n]
-    steps, dims = x.shape[1:]
     n_classes = int(max(y.max(), y_test.max()) + 1)
-    net = build_network(n_classes, seed, model, steps, dims)
-    tf.keras.utils.set_random_seed(seed)
-    keras_model = parallel_model(net, steps, return_sequences=False)
-    keras_model.compile(optimizer=tf.optimizers.Adam(TRAIN["lr"]),
-                        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True))
-    keras_model.fit(x, y, batch_size=TRAIN["batch"], epochs=epochs, verbose=0)
+    net, keras_model, _ = fit_parallel(x, y, n_classes, seed, model, epochs,
+                                       TRAIN["batch"], TRAIN["lr"])
     logits = keras_model.predict(x_test, verbose=0)
     freeze_params(keras_model, net)
     return net, x, x_test, y_test, logits

@@ -153,7 +153,16 @@ def train_keras_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
 
 
 def train_parallel(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
-    """The model of `train_nengo_lmu`, trained through `nengo_lmu.parallel`."""
+    """The model of `train_nengo_lmu`, trained through `nengo_lmu.parallel`:
+    predicted classes and training seconds (`fit_parallel`)."""
+    _, keras_model, seconds = fit_parallel(x, y, n_classes, seed, model, epochs,
+                                           batch, lr)
+    return keras_model.predict(x_test, verbose=0).argmax(-1), seconds
+
+
+def fit_parallel(x, y, n_classes, seed, model, epochs, batch, lr):
+    """`build_network` trained through `nengo_lmu.parallel`: the network (not
+    yet frozen), its Keras model and the seconds it took."""
     import tensorflow as tf  # noqa: PLC0415
 
     from nengo_lmu.parallel import parallel_model  # noqa: PLC0415
@@ -168,8 +177,7 @@ def train_parallel(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
         loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     keras_model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, shuffle=True)
-    seconds = time.perf_counter() - start
-    return keras_model.predict(x_test, verbose=0).argmax(-1), seconds
+    return net, keras_model, time.perf_counter() - start
 
 
 def spiking(conv, net, simulator, x, y, rate_pred, **kwargs):
