@@ -19,11 +19,16 @@ For each dataset (read offline through `nengo_lmu.datasets.ucr`) and seed:
   the memory sampled once per presentation, the last output averaged over
   `READ_WINDOW` presentations), run spiking on the reference simulator
   (converted for ``"nengo"``) and on the nengo-loihi emulator
-  (`nengo_lmu.loihi.Simulator`, converted for ``"loihi"``) on the first
-  ``--test`` test series (all of them by default), with synaptic events per
-  series.
+  (`nengo_lmu.loihi.Simulator`, converted for ``"loihi"``) on
+  ``--test`` test series (all of them by default; a subset is spread evenly
+  over the test split, `test_subset`), with synaptic events per series.
 
 Spreads are the population standard deviation over seeds (ddof = 0).
+With ``--jobs N``, N runs (dataset and seed) go at once, each in its own
+process; every dataset's entry records it (``concurrent_runs``): the
+training times of a run then share the machine with another run's work, so
+their ratios scatter more, while the two peers of a ratio are still timed
+in the same process one after the other.
 Published anchors, test accuracy on the default split (resample 0), are
 written beside them (``published``; `PUBLISHED_SOURCES` says where each
 comes from).
@@ -31,13 +36,17 @@ comes from).
 Usage::
 
     python benchmarks/ucr.py [--datasets ArrowHead ...] [--seeds 0 1 2 3 4]
-                             [--test N] [--tiny] [--results DIR]
+                             [--test N] [--jobs N] [--tiny] [--results DIR]
 
 Writes ``benchmarks/results/ucr.json``.
 """
 
+import concurrent.futures
+import contextlib
+import multiprocessing
 import os
 import time
+import types
 import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -221,8 +230,8 @@ def run(name, seed, args, model, epochs):
         target: to_spiking(net, args.presentation, calibration=(net.inp, x), target=target)
         for target in ("nengo", "loihi")
     }
-    n = len(x_test) if args.test is None else min(args.test, len(x_test))
-    sub = slice(0, n)
+    sub = test_subset(len(x_test), args.test)
+    n = len(sub)
     result = {
         "rate_accuracy": float(np.mean(rate_pred == y_test)),
         "keras_lmu_accuracy": float(np.mean(keras_pred == y_test)),
@@ -249,6 +258,15 @@ def run(name, seed, args, model, epochs):
     return result
 
 
+def test_subset(total, n):
+    """Indices of ``n`` test series spread evenly over all ``total`` (all for
+    None): the test splits of some problems are sorted by class (ACSF1), so
+    the first ``n`` would leave classes out."""
+    if n is None or n >= total:
+        return np.arange(total)
+    return np.round(np.linspace(0, total - 1, n)).astype(int)
+
+
 def summary(results):
     """Mean and population std (ddof=0) of every number, over seeds."""
     out = {}
@@ -271,9 +289,13 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--presentation", type=float, default=0.02)
     parser.add_argument("--test", type=int, default=None,
-                        help="spiking runs on the first N test series (default all)")
+                        help="spiking runs on N test series spread over the split (default all)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs (dataset, seed) at once, each in its own process")
     parser.add_argument("--train", type=int, default=None, help=argparse_suppress())
     args = parse_args(parser)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     model = MODEL
     if args.tiny:
         args.datasets, args.seeds, args.test, args.train = (
@@ -284,7 +306,7 @@ def main():
 
     config = dict(
         model=model, train=TRAIN, presentation_time=args.presentation,
-        seeds=args.seeds, test_series=args.test, std="population (ddof=0)",
+        seeds=args.seeds, std="population (ddof=0)",
         tiny=args.tiny,
         conversion=dict(memory="sampled", read_window_presentations=READ_WINDOW,
                         peak_rates=PEAK_RATES))
@@ -295,12 +317,34 @@ def main():
     data["published"] = {"accuracy": PUBLISHED, "sources": PUBLISHED_SOURCES}
     if not args.datasets:
         write_results("ucr", data, args.results)
-    for name in args.datasets:
-        epochs = TINY["epochs"] if args.tiny else TRAIN["epochs"].get(
+    def epochs(name):
+        return TINY["epochs"] if args.tiny else TRAIN["epochs"].get(
             name, TRAIN["epochs"]["default"])
-        data[name] = summary([run(name, s, args, model, epochs) for s in args.seeds])
-        data["seconds"] = round(time.time() - started, 1)
-        write_results("ucr", data, args.results)  # after each dataset: no lost work
+
+    with runner(args.jobs) as submit:
+        # every run submitted at once (in order), each dataset written when
+        # its seeds are done: no lost work, no worker idle between datasets
+        runs = {name: [submit(run, name, s, args, model, epochs(name)) for s in args.seeds]
+                for name in args.datasets}
+        for name, futures in runs.items():
+            data[name] = summary([future.result() for future in futures])
+            data[name]["test_series"] = args.test  # None: all of them
+            data[name]["concurrent_runs"] = args.jobs
+            data["seconds"] = round(time.time() - started, 1)
+            write_results("ucr", data, args.results)
+
+
+@contextlib.contextmanager
+def runner(jobs):
+    """``submit(fn, *args)`` -> an object with ``result()``: for one job, the
+    call made in this process when its result is asked for; else a future of
+    a pool of ``jobs`` processes (spawned: each its own TensorFlow)."""
+    if jobs == 1:
+        yield lambda fn, *fn_args: types.SimpleNamespace(result=lambda: fn(*fn_args))
+        return
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        yield pool.submit
 
 
 def argparse_suppress():
