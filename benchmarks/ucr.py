@@ -41,10 +41,11 @@ Usage::
 Writes ``benchmarks/results/ucr.json``.
 """
 
-import concurrent.futures
 import contextlib
 import multiprocessing
 import os
+import signal
+import sys
 import time
 import types
 import warnings
@@ -323,7 +324,7 @@ def main():
 
     with runner(args.jobs) as submit:
         # every run submitted at once (in order), each dataset written when
-        # its seeds are done: no lost work, no worker idle between datasets
+        # its seeds are done: no worker idle between datasets
         runs = {name: [submit(run, name, s, args, model, epochs(name)) for s in args.seeds]
                 for name in args.datasets}
         for name, futures in runs.items():
@@ -337,14 +338,20 @@ def main():
 @contextlib.contextmanager
 def runner(jobs):
     """``submit(fn, *args)`` -> an object with ``result()``: for one job, the
-    call made in this process when its result is asked for; else a future of
-    a pool of ``jobs`` processes (spawned: each its own TensorFlow)."""
+    call made in this process when its result is asked for; else a pool of
+    ``jobs`` spawned processes, a fresh one for each run (its own TensorFlow).
+    The pool's processes end with this one: on an error, Ctrl-C or SIGTERM
+    the pool is terminated, so no run goes on unseen."""
     if jobs == 1:
         yield lambda fn, *fn_args: types.SimpleNamespace(result=lambda: fn(*fn_args))
         return
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        yield pool.submit
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
+    try:
+        with multiprocessing.get_context("spawn").Pool(jobs, maxtasksperchild=1) as pool:
+            yield lambda fn, *fn_args: types.SimpleNamespace(
+                result=pool.apply_async(fn, fn_args).get)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def argparse_suppress():

@@ -113,8 +113,9 @@ class _WatchedInputNeurons(nengo.SpikingRectifiedLinear):
         if not self._warned["done"] and np.any(J * dt > 1 + 1e-9):
             self._warned["done"] = True
             warnings.warn(
-                f"a host value sent to the chip reached {J.max() * dt:.3g}, beyond "
-                "the host-to-chip range of 1: Loihi takes one spike per step, so it "
+                # as the excess: a peak just over 1 would read "1" to 3 digits
+                f"a host value sent to the chip reached 1 + {J.max() * dt - 1:.3g}, "
+                "beyond the host-to-chip range of 1: Loihi takes one spike per step, so it "
                 "is clipped. Scale the inputs into [-1, 1] (to_spiking(calibration="
                 "...) does it for an LMU from training data; host_input_range "
                 "measures a network's range)",

@@ -32,7 +32,7 @@ SCRIPTS = {
     "psdigits_spiking.py": [],
     "reduced_delay.py": [],
     "train_speed.py": [],
-    "ucr.py": [],
+    "ucr.py": ["--jobs", "2"],  # through the pool of processes
 }
 
 

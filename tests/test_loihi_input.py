@@ -27,8 +27,8 @@ def chip_rate(value, T=1.0):
         warnings.simplefilter("always")
         with Simulator(net, target="sim", progress_bar=False) as sim:
             sim.run(T)
-    saturated = any(issubclass(w.category, HostInputSaturationWarning) for w in caught)
-    return np.sum(sim.data[probe] > 0) / T, saturated
+    said = [str(w.message) for w in caught if issubclass(w.category, HostInputSaturationWarning)]
+    return np.sum(sim.data[probe] > 0) / T, said
 
 
 @pytest.mark.parametrize(
@@ -40,12 +40,20 @@ def chip_rate(value, T=1.0):
     ],
 )
 def test_host_link_clips_with_a_warning(value, expected, saturated):
-    rate, warned = chip_rate(value)
+    rate, said = chip_rate(value)
     # sigma-delta input: the spike count is exact to a couple of spikes in 1 s,
     # less Loihi's whole-step periods at the receiving neuron (measured: 90
     # for the clipped 100)
     assert rate == pytest.approx(expected, abs=12 if saturated else 3)
-    assert warned == saturated
+    assert len(said) == saturated  # once per simulator
+
+
+def test_saturation_warning_says_by_how_much():
+    # a peak just beyond 1 must not read as 1
+    (said,) = chip_rate(1.0004, T=0.05)[1]
+    assert "reached 1 + 0.0004," in said
+    (said,) = chip_rate(2.5, T=0.05)[1]
+    assert "reached 1 + 1.5," in said
 
 
 def lmu_net(input_to_hidden):
