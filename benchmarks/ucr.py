@@ -28,7 +28,9 @@ With ``--jobs N``, N runs (dataset and seed) go at once, each in its own
 process; every dataset's entry records it (``concurrent_runs``): the
 training times of a run then share the machine with another run's work, so
 their ratios scatter more, while the two peers of a ratio are still timed
-in the same process one after the other.
+in the same process one after the other. The results file is read again
+before each write and added to where its settings (``config``) are the
+same, so datasets may also run in separate invocations at once.
 Published anchors, test accuracy on the default split (resample 0), are
 written beside them (``published``; `PUBLISHED_SOURCES` says where each
 comes from).
@@ -311,13 +313,23 @@ def main():
         tiny=args.tiny,
         conversion=dict(memory="sampled", read_window_presentations=READ_WINDOW,
                         peak_rates=PEAK_RATES))
-    data = {"benchmark": "ucr", "config": config}
-    previous = read_results("ucr", args.results)
-    if previous and previous.get("config") == config:  # same settings: add to it
-        data = previous
-    data["published"] = {"accuracy": PUBLISHED, "sources": PUBLISHED_SOURCES}
-    if not args.datasets:
+
+    def store(name=None, entry=None):
+        # read again at each write: runs of other datasets in another
+        # invocation with the same settings, written meanwhile, stay
+        data = {"benchmark": "ucr", "config": config}
+        previous = read_results("ucr", args.results)
+        if previous and previous.get("config") == config:  # same settings: add to it
+            data = previous
+        data["published"] = {"accuracy": PUBLISHED, "sources": PUBLISHED_SOURCES}
+        if name is not None:
+            data[name] = entry
+            data["seconds"] = round(time.time() - started, 1)  # of this invocation
         write_results("ucr", data, args.results)
+
+    if not args.datasets:
+        store()
+
     def epochs(name):
         return TINY["epochs"] if args.tiny else TRAIN["epochs"].get(
             name, TRAIN["epochs"]["default"])
@@ -328,11 +340,10 @@ def main():
         runs = {name: [submit(run, name, s, args, model, epochs(name)) for s in args.seeds]
                 for name in args.datasets}
         for name, futures in runs.items():
-            data[name] = summary([future.result() for future in futures])
-            data[name]["test_series"] = args.test  # None: all of them
-            data[name]["concurrent_runs"] = args.jobs
-            data["seconds"] = round(time.time() - started, 1)
-            write_results("ucr", data, args.results)
+            entry = summary([future.result() for future in futures])
+            entry["test_series"] = args.test  # None: all of them
+            entry["concurrent_runs"] = args.jobs
+            store(name, entry)
 
 
 @contextlib.contextmanager
