@@ -129,9 +129,12 @@ def write_results(name, data, folder=None):
     folder = folder or os.environ.get(ENV) or RESULTS
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{name}.json")
-    with open(path, "w") as f:
+    # written whole, then renamed over the old file: a reader, or a run
+    # stopped mid-write, never sees half a file
+    with open(path + ".partial", "w") as f:
         json.dump(data, f, indent=1)
         f.write("\n")
+    os.replace(path + ".partial", path)
     print(f"wrote {path}")
 
 

@@ -13,9 +13,10 @@ nengo-loihi emulator (`nengo_lmu.loihi.Simulator`), with everything else at
 For each dataset and seed, a ReLU LMU (as in ``ucr.py``: ``input_to_hidden``,
 window = series length) is trained in parallel (`nengo_lmu.parallel`; the
 conversion, not the training, is measured here) and converted once per peak
-rate. Figures, on the first ``--test`` test series: ``error``, the RMS of
-the spiking last output minus the rate network's, over the RMS spread of the
-rate network's (so 0 is exact); ``agreement``, the fraction of series
+rate. Figures, on a number of test series (`DATASETS`) spread evenly over
+each test split (`ucr.test_subset`: some splits are sorted by class):
+``error``, the RMS of the spiking last output minus the rate network's,
+over the RMS spread of the rate network's (so 0 is exact); ``agreement``, the fraction of series
 classified as by the rate network; synaptic events of the hidden layer per
 series. Means and population standard deviations (ddof = 0) over seeds.
 
@@ -36,7 +37,7 @@ import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 
 from common import argument_parser, parse_args, write_results  # noqa: E402
-from ucr import fit_parallel, summary  # noqa: E402  (the same model, the same spreads)
+from ucr import fit_parallel, summary, test_subset  # noqa: E402  (the same model, spreads, subsets)
 
 #: dataset -> test series run spiking (the emulator's time grows with length)
 DATASETS = {"BasicMotions": 40, "JapaneseVowels": 100, "ArrowHead": 40}
@@ -79,7 +80,8 @@ def run(name, n_test, seed, rates, model, epochs, train_n):
     from nengo_lmu.spiking import PEAK_RATES, to_spiking  # noqa: PLC0415
 
     net, x, x_test, y_test, logits = train(name, seed, model, epochs, train_n)
-    x_sub, logits_sub = x_test[:n_test], logits[:n_test]
+    sub = test_subset(len(x_test), n_test)
+    x_sub, logits_sub = x_test[sub], logits[sub]
     # the largest hidden activity: to_spiking maps it to PEAK_RATES["nengo"]
     scale = to_spiking(net, 0.02, calibration=(net.inp, x)).scale_firing_rates
     peak = PEAK_RATES["nengo"] / scale
@@ -113,6 +115,7 @@ def main():
         "benchmark": "loihi_rates",
         "config": dict(model=model, train=TRAIN, presentation_time=0.02, rates=rates,
                        seeds=args.seeds, test_series=datasets,
+                       test_subset="spread evenly over the test split",
                        std="population (ddof=0)", tiny=args.tiny),
     }
     for name, n_test in datasets.items():

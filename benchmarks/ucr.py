@@ -43,7 +43,9 @@ Usage::
 Writes ``benchmarks/results/ucr.json``.
 """
 
+import concurrent.futures
 import contextlib
+import fcntl
 import multiprocessing
 import os
 import signal
@@ -57,7 +59,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 
-from common import argument_parser, parse_args, read_results, write_results  # noqa: E402
+from common import (  # noqa: E402
+    ENV, RESULTS, argument_parser, parse_args, read_results, write_results)
 
 #: (the quick ones first: results are written after each dataset)
 DATASETS = ["BasicMotions", "JapaneseVowels", "ArrowHead", "OSULeaf", "ACSF1"]
@@ -299,6 +302,8 @@ def main():
     args = parse_args(parser)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    if args.test is not None and args.test < 1:
+        parser.error("--test must be at least 1 (or left out: all test series)")
     model = MODEL
     if args.tiny:
         args.datasets, args.seeds, args.test, args.train = (
@@ -315,17 +320,19 @@ def main():
                         peak_rates=PEAK_RATES))
 
     def store(name=None, entry=None):
-        # read again at each write: runs of other datasets in another
-        # invocation with the same settings, written meanwhile, stay
-        data = {"benchmark": "ucr", "config": config}
-        previous = read_results("ucr", args.results)
-        if previous and previous.get("config") == config:  # same settings: add to it
-            data = previous
-        data["published"] = {"accuracy": PUBLISHED, "sources": PUBLISHED_SOURCES}
-        if name is not None:
-            data[name] = entry
-            data["seconds"] = round(time.time() - started, 1)  # of this invocation
-        write_results("ucr", data, args.results)
+        # read again at each write, under a lock: runs of other datasets in
+        # another invocation with the same settings, written meanwhile, stay
+        with results_lock(args.results):
+            data = {"benchmark": "ucr", "config": config}
+            previous = read_results("ucr", args.results)
+            if previous and previous.get("config") == config:  # same settings: add to it
+                data = previous
+            data["published"] = {"accuracy": PUBLISHED, "sources": PUBLISHED_SOURCES}
+            if name is not None:
+                data[name] = entry
+                # of this invocation: since its start, and until this dataset
+                data["seconds"] = entry["seconds"] = round(time.time() - started, 1)
+            write_results("ucr", data, args.results)
 
     if not args.datasets:
         store()
@@ -339,28 +346,53 @@ def main():
         # its seeds are done: no worker idle between datasets
         runs = {name: [submit(run, name, s, args, model, epochs(name)) for s in args.seeds]
                 for name in args.datasets}
+        failed = []
         for name, futures in runs.items():
-            entry = summary([future.result() for future in futures])
+            try:
+                entry = summary([future.result() for future in futures])
+            except Exception as error:  # noqa: BLE001  (the other datasets are kept)
+                failed.append((name, error))
+                continue
             entry["test_series"] = args.test  # None: all of them
             entry["concurrent_runs"] = args.jobs
             store(name, entry)
+        if failed:
+            raise RuntimeError(f"runs of {[name for name, _ in failed]} failed") from failed[0][1]
+
+
+@contextlib.contextmanager
+def results_lock(folder):
+    """An exclusive lock on the results folder's ``ucr.json.lock``."""
+    folder = folder or os.environ.get(ENV) or RESULTS
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "ucr.json.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 @contextlib.contextmanager
 def runner(jobs):
     """``submit(fn, *args)`` -> an object with ``result()``: for one job, the
-    call made in this process when its result is asked for; else a pool of
-    ``jobs`` spawned processes, a fresh one for each run (its own TensorFlow).
-    The pool's processes end with this one: on an error, Ctrl-C or SIGTERM
-    the pool is terminated, so no run goes on unseen."""
+    call made in this process when its result is asked for; else a future of
+    a pool of ``jobs`` spawned processes, a fresh one for each run (its own
+    TensorFlow; a process that dies fails its run's future instead of
+    hanging it). On an error, Ctrl-C or SIGTERM the pool's processes are
+    terminated, so no run goes on unseen."""
     if jobs == 1:
         yield lambda fn, *fn_args: types.SimpleNamespace(result=lambda: fn(*fn_args))
         return
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    pool = concurrent.futures.ProcessPoolExecutor(
+        jobs, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1)
     try:
-        with multiprocessing.get_context("spawn").Pool(jobs, maxtasksperchild=1) as pool:
-            yield lambda fn, *fn_args: types.SimpleNamespace(
-                result=pool.apply_async(fn, fn_args).get)
+        yield pool.submit
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.terminate()
+        raise
+    else:
+        pool.shutdown()
     finally:
         signal.signal(signal.SIGTERM, previous)
 
