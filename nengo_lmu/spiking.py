@@ -513,8 +513,8 @@ def to_spiking(
 #:   swept on the emulator on three UCR/UEA problems
 #:   (``benchmarks/results/loihi_rates.json``), half the ceiling agreed
 #:   with the rate network best or as well as any on each of them, with
-#:   half the synaptic events; slower peaks came closer to the rate
-#:   network's outputs on two but classified one problem worse.
+#:   half the synaptic events; a quarter of it came closer to the rate
+#:   network's outputs on two but classified the third worse.
 PEAK_RATES = {"nengo": 1000.0, "loihi": 500.0}
 
 #: Presentation times over which `SpikingConversion.run` averages the last
