@@ -131,10 +131,14 @@ def write_results(name, data, folder=None):
     path = os.path.join(folder, f"{name}.json")
     # written whole, then renamed over the old file: a reader, or a run
     # stopped mid-write, never sees half a file
-    with open(path + ".partial", "w") as f:
-        json.dump(data, f, indent=1)
-        f.write("\n")
-    os.replace(path + ".partial", path)
+    try:
+        with open(path + ".partial", "w") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
+        os.replace(path + ".partial", path)
+    finally:
+        if os.path.exists(path + ".partial"):
+            os.remove(path + ".partial")
     print(f"wrote {path}")
 
 

@@ -51,6 +51,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 import types
 import warnings
 
@@ -351,6 +352,7 @@ def main():
             try:
                 entry = summary([future.result() for future in futures])
             except Exception as error:  # noqa: BLE001  (the other datasets are kept)
+                traceback.print_exception(error)
                 failed.append((name, error))
                 continue
             entry["test_series"] = args.test  # None: all of them
@@ -375,9 +377,10 @@ def runner(jobs):
     """``submit(fn, *args)`` -> an object with ``result()``: for one job, the
     call made in this process when its result is asked for; else a future of
     a pool of ``jobs`` spawned processes, a fresh one for each run (its own
-    TensorFlow; a process that dies fails its run's future instead of
-    hanging it). On an error, Ctrl-C or SIGTERM the pool's processes are
-    terminated, so no run goes on unseen."""
+    TensorFlow). A process that dies (e.g. out of memory) breaks the pool:
+    every run not yet finished fails (``BrokenProcessPool``) rather than
+    hangs, and the datasets already stored stay. On an error, Ctrl-C or
+    SIGTERM the pool's processes are terminated, so no run goes on unseen."""
     if jobs == 1:
         yield lambda fn, *fn_args: types.SimpleNamespace(result=lambda: fn(*fn_args))
         return
@@ -387,6 +390,7 @@ def runner(jobs):
     try:
         yield pool.submit
     except BaseException:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one: still clean up
         pool.shutdown(wait=False, cancel_futures=True)
         for child in multiprocessing.active_children():
             child.terminate()
