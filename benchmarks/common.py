@@ -1,6 +1,8 @@
 """Shared helpers of the benchmarks: runs, NRMSE, seeds, options, results files."""
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import time
@@ -123,10 +125,26 @@ def summarise(name, config, runs, started, folder=None):
     return summary
 
 
+def results_folder(folder=None):
+    """``folder``; by default ``$NENGO_LMU_RESULTS``, else ``benchmarks/results``."""
+    return folder or os.environ.get(ENV) or RESULTS
+
+
+@contextlib.contextmanager
+def results_lock(name, folder=None):
+    """An exclusive lock on ``FOLDER/NAME.json.lock``: for a read-modify-write
+    of ``NAME.json`` that other processes may also be making."""
+    folder = results_folder(folder)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, f"{name}.json.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def write_results(name, data, folder=None):
-    """Write ``data`` to ``FOLDER/NAME.json``; by default ``$NENGO_LMU_RESULTS``,
-    else ``benchmarks/results`` (what the docs and README quote)."""
-    folder = folder or os.environ.get(ENV) or RESULTS
+    """Write ``data`` to ``FOLDER/NAME.json`` (`results_folder`: by default
+    what the docs and README quote)."""
+    folder = results_folder(folder)
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{name}.json")
     # written whole, then renamed over the old file: a reader, or a run
@@ -144,8 +162,7 @@ def write_results(name, data, folder=None):
 
 def read_results(name, folder=None):
     """The results ``write_results`` wrote for ``name`` there, or None."""
-    folder = folder or os.environ.get(ENV) or RESULTS
-    path = os.path.join(folder, f"{name}.json")
+    path = os.path.join(results_folder(folder), f"{name}.json")
     if not os.path.exists(path):
         return None
     with open(path) as f:

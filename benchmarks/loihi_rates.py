@@ -16,9 +16,9 @@ conversion, not the training, is measured here) and converted once per peak
 rate. Figures, on a number of test series (`DATASETS`) spread evenly over
 each test split (`ucr.test_subset`: some splits are sorted by class):
 ``error``, the RMS of the spiking last output minus the rate network's,
-over the RMS spread of the rate network's (so 0 is exact); ``agreement``, the fraction of series
-classified as by the rate network; synaptic events of the hidden layer per
-series. Means and population standard deviations (ddof = 0) over seeds.
+over the RMS spread of the rate network's (so 0 is exact); ``agreement``,
+the fraction of series classified as by the rate network; synaptic events
+of the hidden layer per series. Means and population standard deviations (ddof = 0) over seeds.
 
 Usage::
 

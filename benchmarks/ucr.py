@@ -45,7 +45,6 @@ Writes ``benchmarks/results/ucr.json``.
 
 import concurrent.futures
 import contextlib
-import fcntl
 import multiprocessing
 import os
 import signal
@@ -61,7 +60,7 @@ import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 
 from common import (  # noqa: E402
-    ENV, RESULTS, argument_parser, parse_args, read_results, write_results)
+    argument_parser, parse_args, read_results, results_lock, write_results)
 
 #: (the quick ones first: results are written after each dataset)
 DATASETS = ["BasicMotions", "JapaneseVowels", "ArrowHead", "OSULeaf", "ACSF1"]
@@ -323,7 +322,7 @@ def main():
     def store(name=None, entry=None):
         # read again at each write, under a lock: runs of other datasets in
         # another invocation with the same settings, written meanwhile, stay
-        with results_lock(args.results):
+        with results_lock("ucr", args.results):
             data = {"benchmark": "ucr", "config": config}
             previous = read_results("ucr", args.results)
             if previous and previous.get("config") == config:  # same settings: add to it
@@ -360,16 +359,6 @@ def main():
             store(name, entry)
         if failed:
             raise RuntimeError(f"runs of {[name for name, _ in failed]} failed") from failed[0][1]
-
-
-@contextlib.contextmanager
-def results_lock(folder):
-    """An exclusive lock on the results folder's ``ucr.json.lock``."""
-    folder = folder or os.environ.get(ENV) or RESULTS
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "ucr.json.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
 
 
 @contextlib.contextmanager
