@@ -23,6 +23,16 @@ For each dataset (read offline through `nengo_lmu.datasets.ucr`) and seed:
   ``--test`` test series (all of them by default; a subset is spread evenly
   over the test split, `test_subset`), with synaptic events per series.
 
+With ``--per-step`` every peer is trained on the label at every step (the
+loss of each step, averaged) and classifies a series by its readout averaged
+over the series, rate and spiking alike (``readout: "mean"``), instead of by
+the readout after the last step (``"last"``): the configuration for problems
+whose class shows anywhere in a series (an activity) rather than in its
+whole shape. Leading zeros (JapaneseVowels' shorter series, as `ucr`
+pads them; the few `prepare_sequences` may add for NengoDL's unroll) are
+then steps like any other, in the loss and in the mean: each model's answer
+to zero input there, which its trained biases set.
+
 Spreads are the population standard deviation over seeds (ddof = 0).
 With ``--jobs N``, N runs (dataset and seed) go at once, each in its own
 process; every dataset's entry records it (``concurrent_runs``): the
@@ -38,9 +48,11 @@ comes from).
 Usage::
 
     python benchmarks/ucr.py [--datasets ArrowHead ...] [--seeds 0 1 2 3 4]
-                             [--test N] [--jobs N] [--tiny] [--results DIR]
+                             [--test N] [--jobs N] [--per-step] [--tiny]
+                             [--results DIR]
 
-Writes ``benchmarks/results/ucr.json``.
+Writes ``benchmarks/results/ucr.json`` (``ucr_per_step.json`` with
+``--per-step``).
 """
 
 import concurrent.futures
@@ -98,18 +110,34 @@ TINY = dict(
 )
 
 
-def build_network(n_classes, seed, model, steps, dims):
-    """The ReLU LMU classifier of every run (window = the series length)."""
+def build_network(n_classes, seed, model, steps, dims, per_step=False):
+    """The ReLU LMU classifier of every run (window = the series length; its
+    probe keeps every step's readout where the loss is on every step)."""
     import nengo_lmu  # noqa: PLC0415
 
     return nengo_lmu.lmu_model(
-        n_classes, seed=seed, settings=dict(stateful=False, keep_history=False),
+        n_classes, seed=seed, settings=dict(stateful=False, keep_history=per_step),
         units=model["units"], order=min(model["order"], steps), theta=float(steps),
         input_d=dims, hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
     )
 
 
-def train_nengo_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
+def labels(y, steps, per_step):
+    """The training targets: each series' label, or (``per_step``) its label at
+    each of ``steps`` steps."""
+    return np.repeat(y[:, None], steps, axis=1) if per_step else y
+
+
+def scores(out, per_step):
+    """Each series' class scores from its readout ``out``: after the last step
+    (a 2-D ``out`` holds only that step), or (``per_step``) averaged over the
+    series."""
+    if per_step:
+        return out.mean(axis=1)
+    return out[:, -1] if out.ndim == 3 else out
+
+
+def train_nengo_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr, per_step):
     import nengo_dl  # noqa: PLC0415
     import tensorflow as tf  # noqa: PLC0415
 
@@ -118,7 +146,7 @@ def train_nengo_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
     tf.keras.utils.set_random_seed(seed)
     steps, dims = x.shape[1:]
     start = time.perf_counter()
-    net = build_network(n_classes, seed, model, steps, dims)
+    net = build_network(n_classes, seed, model, steps, dims, per_step)
     unroll, xp = prepare_sequences(x, network=net)
     _, xtp = prepare_sequences(x_test, network=net)
     with nengo_dl.Simulator(
@@ -133,16 +161,17 @@ def train_nengo_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
         rng = np.random.RandomState(seed)
         order = np.concatenate([rng.permutation(len(xp)), rng.permutation(len(xp))])
         order = order[: -(-len(xp) // batch) * batch]
-        sim.fit(xp[order], {net.probe: y[order, None, None]}, epochs=epochs, verbose=0)
+        target = labels(y[order], xp.shape[1], per_step).reshape(len(order), -1, 1)
+        sim.fit(xp[order], {net.probe: target}, epochs=epochs, verbose=0)
         seconds = time.perf_counter() - start
         pad = -len(xtp) % batch
         padded = np.concatenate([xtp, np.zeros((pad,) + xtp.shape[1:])])
-        out = sim.predict(padded, verbose=0)[net.probe][: len(xtp), -1]
+        out = sim.predict(padded, verbose=0)[net.probe][: len(xtp)]
         sim.freeze_params(net)
-    return net, out.argmax(-1), seconds
+    return net, scores(out, per_step).argmax(-1), seconds
 
 
-def train_keras_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
+def train_keras_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr, per_step):
     import keras_lmu  # noqa: PLC0415
     import tensorflow as tf  # noqa: PLC0415
 
@@ -155,27 +184,29 @@ def train_keras_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
         hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True,
     )
     inp = tf.keras.Input((steps, dims))
-    out = tf.keras.layers.Dense(n_classes)(tf.keras.layers.RNN(cell)(inp))
+    rnn = tf.keras.layers.RNN(cell, return_sequences=per_step)
+    out = tf.keras.layers.Dense(n_classes)(rnn(inp))  # (per step: at every step)
     keras_model = tf.keras.Model(inp, out)
     keras_model.compile(
         optimizer=tf.optimizers.Adam(lr),
         loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
-    keras_model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, shuffle=True)
+    keras_model.fit(x, labels(y, steps, per_step), batch_size=batch, epochs=epochs,
+                    verbose=0, shuffle=True)
     seconds = time.perf_counter() - start
-    pred = keras_model.predict(x_test, batch_size=64, verbose=0).argmax(-1)
-    return pred, seconds
+    out = keras_model.predict(x_test, batch_size=64, verbose=0)
+    return scores(out, per_step).argmax(-1), seconds
 
 
-def train_parallel(x, y, x_test, n_classes, seed, model, epochs, batch, lr):
+def train_parallel(x, y, x_test, n_classes, seed, model, epochs, batch, lr, per_step):
     """The model of `train_nengo_lmu`, trained through `nengo_lmu.parallel`:
     predicted classes and training seconds (`fit_parallel`)."""
     _, keras_model, seconds = fit_parallel(x, y, n_classes, seed, model, epochs,
-                                           batch, lr)
-    return keras_model.predict(x_test, verbose=0).argmax(-1), seconds
+                                           batch, lr, per_step)
+    return scores(keras_model.predict(x_test, verbose=0), per_step).argmax(-1), seconds
 
 
-def fit_parallel(x, y, n_classes, seed, model, epochs, batch, lr):
+def fit_parallel(x, y, n_classes, seed, model, epochs, batch, lr, per_step=False):
     """`build_network` trained through `nengo_lmu.parallel`: the network (not
     yet frozen), its Keras model and the seconds it took."""
     import tensorflow as tf  # noqa: PLC0415
@@ -185,17 +216,18 @@ def fit_parallel(x, y, n_classes, seed, model, epochs, batch, lr):
     tf.keras.utils.set_random_seed(seed)
     steps, dims = x.shape[1:]
     start = time.perf_counter()
-    net = build_network(n_classes, seed, model, steps, dims)
-    keras_model = parallel_model(net, steps, return_sequences=False)
+    net = build_network(n_classes, seed, model, steps, dims, per_step)
+    keras_model = parallel_model(net, steps, return_sequences=per_step)
     keras_model.compile(
         optimizer=tf.optimizers.Adam(lr),
         loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
-    keras_model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, shuffle=True)
+    keras_model.fit(x, labels(y, steps, per_step), batch_size=batch, epochs=epochs,
+                    verbose=0, shuffle=True)
     return net, keras_model, time.perf_counter() - start
 
 
-def spiking(conv, net, simulator, x, y, rate_pred, **kwargs):
+def spiking(conv, net, simulator, x, y, rate_pred, per_step, **kwargs):
     from nengo_lmu.loihi import HostInputSaturationWarning  # noqa: PLC0415
 
     start = time.perf_counter()
@@ -205,7 +237,7 @@ def spiking(conv, net, simulator, x, y, rate_pred, **kwargs):
             simulator, conv.find(net.inp, net), x, conv.find(net.probe, net),
             parallel=10, **kwargs,
         )
-    pred = out[:, -1].argmax(-1)
+    pred = scores(out, per_step).argmax(-1)
     return {
         "accuracy": float(np.mean(pred == y)),
         "agreement": float(np.mean(pred == rate_pred)),
@@ -228,7 +260,8 @@ def run(name, seed, args, model, epochs):
     if args.train:
         x, y = x[: args.train], y[: args.train]
     n_classes = int(max(y.max(), y_test.max()) + 1)
-    common = dict(model=model, epochs=epochs, batch=TRAIN["batch"], lr=TRAIN["lr"])
+    common = dict(model=model, epochs=epochs, batch=TRAIN["batch"], lr=TRAIN["lr"],
+                  per_step=args.per_step)
     net, rate_pred, t_ours = train_nengo_lmu(x, y, x_test, n_classes, seed, **common)
     keras_pred, t_keras = train_keras_lmu(x, y, x_test, n_classes, seed, **common)
     parallel_pred, t_parallel = train_parallel(x, y, x_test, n_classes, seed, **common)
@@ -250,9 +283,9 @@ def run(name, seed, args, model, epochs):
         "scale_firing_rates": conv["nengo"].scale_firing_rates,
         "loihi_scale_firing_rates": conv["loihi"].scale_firing_rates,
         "reference": spiking(conv["nengo"], net, nengo.Simulator, x_test[sub],
-                             y_test[sub], rate_pred[sub]),
+                             y_test[sub], rate_pred[sub], args.per_step),
         "emulator": spiking(conv["loihi"], net, Simulator, x_test[sub], y_test[sub],
-                            rate_pred[sub], target="sim"),
+                            rate_pred[sub], args.per_step, target="sim"),
     }
     for kind in ("reference", "emulator"):
         r = result[kind]
@@ -298,6 +331,8 @@ def main():
                         help="spiking runs on N test series spread over the split (default all)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="runs (dataset, seed) at once, each in its own process")
+    parser.add_argument("--per-step", action="store_true",
+                        help="loss on every step; classes from the readout's mean over a series")
     parser.add_argument("--train", type=int, default=None, help=argparse_suppress())
     args = parse_args(parser)
     if args.jobs < 1:
@@ -314,17 +349,20 @@ def main():
 
     config = dict(
         model=model, train=TRAIN, presentation_time=args.presentation,
+        readout="mean" if args.per_step else "last",
         seeds=args.seeds, std="population (ddof=0)",
         tiny=args.tiny,
         conversion=dict(memory="sampled", read_window_presentations=READ_WINDOW,
                         peak_rates=PEAK_RATES))
 
+    results = "ucr_per_step" if args.per_step else "ucr"
+
     def store(name=None, entry=None):
         # read again at each write, under a lock: runs of other datasets in
         # another invocation with the same settings, written meanwhile, stay
-        with results_lock("ucr", args.results):
-            data = {"benchmark": "ucr", "config": config}
-            previous = read_results("ucr", args.results)
+        with results_lock(results, args.results):
+            data = {"benchmark": results, "config": config}
+            previous = read_results(results, args.results)
             if previous and previous.get("config") == config:  # same settings: add to it
                 data = previous
             data["published"] = {"accuracy": PUBLISHED, "sources": PUBLISHED_SOURCES}
@@ -332,7 +370,7 @@ def main():
                 data[name] = entry
                 # of this invocation: since its start, and until this dataset
                 data["seconds"] = entry["seconds"] = round(time.time() - started, 1)
-            write_results("ucr", data, args.results)
+            write_results(results, data, args.results)
 
     if not args.datasets:
         store()

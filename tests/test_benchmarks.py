@@ -68,7 +68,10 @@ def layout_errors(tiny, published, path=""):
 
 
 #: results files a script writes under another name, with the option that does
-VARIANTS = {"psdigits_parallel.json": ("psdigits.py", "--parallel")}
+VARIANTS = {
+    "psdigits_parallel.json": ("psdigits.py", "--parallel"),
+    "ucr_per_step.json": ("ucr.py", "--per-step"),
+}
 
 
 def test_every_benchmark_is_tested():
@@ -83,22 +86,17 @@ def test_every_benchmark_is_tested():
 @pytest.mark.parametrize("results", sorted(VARIANTS))
 def test_benchmark_variant_tiny(results, tmp_path):
     script, option = VARIANTS[results]
-    result = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--tiny", "--results", "results",
-         option, *SCRIPTS[script]],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    data = json.loads((tmp_path / "results" / results).read_text())
-    if (PUBLISHED / results).exists():
-        assert layout_errors(data, json.loads((PUBLISHED / results).read_text())) == []
-    assert [run["seed"] for run in data["runs"]] == [0]
+    check_tiny(script, results[: -len(".json")], tmp_path, option)
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_benchmark_tiny(script, tmp_path):
-    name = script[: -len(".py")]
+    check_tiny(script, script[: -len(".py")], tmp_path)
+
+
+def check_tiny(script, name, tmp_path, *options):
+    """``script --tiny OPTIONS`` writes ``NAME.json`` laid out as the published
+    one, into the folder it is given only."""
     published = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in PUBLISHED.glob("*")}
     # the environment's folder is not the one asked for: --results must win
     env = dict(
@@ -107,7 +105,7 @@ def test_benchmark_tiny(script, tmp_path):
     )
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), "--tiny", "--results", "results",
-         *SCRIPTS[script]],
+         *options, *SCRIPTS[script]],
         capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -116,24 +114,25 @@ def test_benchmark_tiny(script, tmp_path):
 
     data = json.loads((tmp_path / "results" / f"{name}.json").read_text())
     assert isinstance(data, dict) and data and layout_errors(data, data) == []
+    if name.startswith("psdigits"):
+        assert [run["seed"] for run in data["runs"]] == [0]
+    if name == "psdigits":
+        assert (tmp_path / "out" / "psdigits_seed0.npz").stat().st_size > 0
     if not (PUBLISHED / f"{name}.json").exists():
         return  # a new benchmark, not run at full size yet: nothing to compare with
     reference = json.loads((PUBLISHED / f"{name}.json").read_text())
     if name == "train_speed":  # batches by size: the tiny run times one batch of 4
         assert list(data["batches"]) == ["4"]
         reference["batches"] = {"4": reference["batches"]["32"]}
-    if name == "ucr":  # by dataset: the tiny run has one, laid out like the full one's
+    if name.startswith("ucr"):  # by dataset: the tiny run has one, laid out like the full one's
         meta = ("benchmark", "config", "seconds", "published")
         (tiny_set,) = [k for k in data if k not in meta]
         full_sets = [k for k in reference if k not in meta]
+        first_full = reference[full_sets[0]]
         reference = {k: v for k, v in reference.items() if k not in full_sets}
-        reference[tiny_set] = next(iter(
-            v for k, v in json.loads((PUBLISHED / "ucr.json").read_text()).items()
-            if k in full_sets
-        ))
         # the test series: all (None) in full runs, a few in the tiny one
         assert data[tiny_set]["test_series"] == 4
-        reference[tiny_set] = dict(reference[tiny_set], test_series=4)
+        reference[tiny_set] = dict(first_full, test_series=4)
     if isinstance(reference.get("config"), dict):
         # a tiny run's settings differ in value by design; it must record
         # the same settings
@@ -153,9 +152,6 @@ def test_benchmark_tiny(script, tmp_path):
 
         lists = list(per_seed(data))
         assert lists and all(len(values) == 1 for values in lists)
-    if name == "psdigits":
-        assert [run["seed"] for run in data["runs"]] == [0]
-        assert (tmp_path / "out" / "psdigits_seed0.npz").stat().st_size > 0
 
 
 def test_write_results_folder(tmp_path, monkeypatch):
