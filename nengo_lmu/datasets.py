@@ -273,7 +273,10 @@ def ucr(name, return_info=False):
     nonzero biases (or :math:`f(0) \\ne 0`, as for a sigmoid); neuron
     ensembles, whose neurons have biases, so that a decoded zero is only
     approximately zero (and spiking ones fire at rest); noise; input
-    normalised after padding; or a loss on every step rather than the last.
+    normalised after padding; or a reading of the steps before the last (a
+    loss on every step, or a readout averaged over the series), which reads
+    the padded steps too: there a trained LMU gives its answer to zero input,
+    which its trained biases make nonzero.
     Padding at the end would be worse for any model: the memory keeps moving
     through trailing zeros.
 
