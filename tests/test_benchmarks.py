@@ -133,6 +133,8 @@ def check_tiny(script, name, tmp_path, *options):
         # the test series: all (None) in full runs, a few in the tiny one
         assert data[tiny_set]["test_series"] == 4
         reference[tiny_set] = dict(first_full, test_series=4)
+    if name.startswith("ucr"):  # the option did what the file's name says
+        assert data["config"]["readout"] == ("mean" if name == "ucr_per_step" else "last")
     if isinstance(reference.get("config"), dict):
         # a tiny run's settings differ in value by design; it must record
         # the same settings
