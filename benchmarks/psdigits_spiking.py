@@ -2,21 +2,27 @@
 
 For each seed: train a ReLU LMU on psDigits through NengoDL (the model of
 ``psdigits.py`` with ``nengo.RectifiedLinear`` hidden neurons), freeze its
-weights, convert it with `nengo_lmu.spiking.to_spiking` (each pixel held for
-``--presentation`` seconds, hidden neurons SpikingRectifiedLinear firing
-``--scale`` times faster with spikes as much smaller, the memory exact), then
-measure test accuracy of the rate network (NengoDL), the spiking network on
-the Nengo reference simulator, and on the nengo-loihi emulator through
+weights, convert it with `nengo_lmu.spiking.to_spiking` at its defaults, as
+``ucr.py`` does: each pixel held for ``--presentation`` seconds, calibrated on
+the training images (host values scaled into Loihi's range, hidden
+SpikingRectifiedLinear firing rates from the hidden activity for the
+simulator it is converted for, ``target``), the exact memory sampled once
+per pixel, the output filtered by `OUTPUT_TAU_FRACTION` of the presentation
+and the last output averaged over `READ_WINDOW` presentations.
+Then measure test accuracy of the rate network (NengoDL), the spiking
+network (converted for ``"nengo"``) on the Nengo reference simulator, and
+(converted for ``"loihi"``) on the nengo-loihi emulator through
 `nengo_lmu.loihi.Simulator` (rectified host-input encoding, 1 ms input
 filter, the last output read after the output filter's lag and the chip's
 latency), with spikes and synaptic events per digit. For comparison, the
-same network on plain ``nengo_loihi.Simulator`` (nengo-loihi's build
+emulator's network on plain ``nengo_loihi.Simulator`` (nengo-loihi's build
 defaults; the last output still read after the output filter's lag, with no
 latency to add), on the first ``--defaults-digits`` test digits.
 
 Usage::
 
     python benchmarks/psdigits_spiking.py [--seeds 0 1 2 3 4] [--epochs 40]
+                                          [--defaults-digits 100]
                                           [--tiny] [--results DIR]
 
 Writes ``benchmarks/results/psdigits_spiking.json``. Each seed seeds the
@@ -36,7 +42,8 @@ from common import argument_parser, parse_args, write_results  # noqa: E402
 
 from nengo_lmu import loihi  # noqa: E402
 from nengo_lmu.datasets import ps_digits  # noqa: E402
-from nengo_lmu.spiking import to_spiking  # noqa: E402
+from nengo_lmu.spiking import (  # noqa: E402
+    OUTPUT_TAU_FRACTION, PEAK_RATES, READ_WINDOW, to_spiking)
 
 
 #: ``--tiny``: psdigits.py's tiny training; spiking on 16 of its 64 test digits (4 with
@@ -65,15 +72,8 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--presentation", type=float, default=0.02)
-    parser.add_argument("--scale", type=float, default=300.0)
-    parser.add_argument(
-        "--output-tau", type=float, default=None,
-        help="output filter, seconds (default: a fifth of --presentation, the "
-        "setting of the published results file; 0: to_spiking's default)",
-    )
     parser.add_argument("--defaults-digits", type=int, default=100)
     args = parse_args(parser)
-    tau = args.presentation / 5 if args.output_tau is None else args.output_tau
     model, examples, digits = None, None, None
     if args.tiny:
         args.seeds, args.epochs = TINY["seeds"], TINY["epochs"]
@@ -89,24 +89,30 @@ def main():
             seed, args.epochs, neuron_type=nengo.RectifiedLinear(), model=model,
             examples=examples,
         )
-        _, _, x_test, y_test = ps_digits(split_seed=seed)
+        x_train, _, x_test, y_test = ps_digits(split_seed=seed)
+        if examples is not None:  # at most as many as psdigits.train trained on
+            x_train = x_train[: examples[0]]
         n = rate["test_examples"] if digits is None else min(digits, rate["test_examples"])
         x_test, y_test = x_test[:n], y_test[:n]
-        conv = to_spiking(
-            net, presentation_time=args.presentation, scale_firing_rates=args.scale,
-            synapse=tau if tau else None,
-        )
-        _, reference = evaluate(conv, net, nengo.Simulator, x_test, y_test, parallel=64)
+        conv = {
+            target: to_spiking(net, args.presentation, calibration=(net.inp, x_train),
+                               target=target)
+            for target in ("nengo", "loihi")
+        }
+        _, reference = evaluate(conv["nengo"], net, nengo.Simulator, x_test, y_test,
+                                parallel=64)
         _, emulator = evaluate(
-            conv, net, loihi.Simulator, x_test, y_test, parallel=50, target="sim"
+            conv["loihi"], net, loihi.Simulator, x_test, y_test, parallel=50, target="sim"
         )
         m = min(args.defaults_digits, n)
         _, defaults = evaluate(
-            conv, net, nengo_loihi.Simulator, x_test[:m], y_test[:m], parallel=50,
-            target="sim",
+            conv["loihi"], net, nengo_loihi.Simulator, x_test[:m], y_test[:m],
+            parallel=50, target="sim",
         )
         run = {
             "seed": seed,
+            "scale_firing_rates": conv["nengo"].scale_firing_rates,
+            "loihi_scale_firing_rates": conv["loihi"].scale_firing_rates,
             "rate": rate,
             "reference": reference,
             "loihi_emulator": emulator,
@@ -127,9 +133,13 @@ def main():
 
     summary = {
         "presentation_time": args.presentation,
-        "output_tau": tau if tau else None,
-        "scale_firing_rates": args.scale,
+        "conversion": dict(calibration="training images", memory="sampled",
+                           output_tau=OUTPUT_TAU_FRACTION * args.presentation,
+                           read_window_presentations=READ_WINDOW, peak_rates=PEAK_RATES),
         "epochs": args.epochs,
+        "std": "population (ddof=0)",
+        "scale_firing_rates": stats([r["scale_firing_rates"] for r in runs]),
+        "loihi_scale_firing_rates": stats([r["loihi_scale_firing_rates"] for r in runs]),
         "rate_accuracy": stats([r["rate"]["test_accuracy"] for r in runs]),
         "reference_accuracy": stats([r["reference"]["accuracy"] for r in runs]),
         "loihi_emulator_accuracy": stats([r["loihi_emulator"]["accuracy"] for r in runs]),
@@ -145,11 +155,15 @@ def main():
         "synaptic_events_per_digit": stats(
             [r["reference"]["synaptic_events_per_digit"] for r in runs]
         ),
+        "loihi_emulator_synaptic_events_per_digit": stats(
+            [r["loihi_emulator"]["synaptic_events_per_digit"] for r in runs]
+        ),
         "runs": runs,
     }
     for key in ("rate_accuracy", "reference_accuracy", "loihi_emulator_accuracy",
                 "loihi_emulator_nengo_loihi_defaults_accuracy", "reference_minus_rate",
-                "loihi_emulator_minus_rate", "synaptic_events_per_digit"):
+                "loihi_emulator_minus_rate", "synaptic_events_per_digit",
+                "loihi_emulator_synaptic_events_per_digit"):
         print(f"{key}: {summary[key]['mean']:.4f} +- {summary[key]['std']:.4f}")
     write_results("psdigits_spiking", summary, args.results)
 

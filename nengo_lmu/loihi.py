@@ -23,13 +23,13 @@ host. What matters for an accurate recurrent network such as
   500 Hz trains whose beats are noise; its chip side is filtered by the same
   5 ms ``decode_tau``, a lag that a sample held for 20 ms cannot hide.
   `Simulator` encodes host values with `RectifiedInputNeurons` (no
-  baseline) and a 1 ms ``decode_tau``: on psDigits (``to_spiking``, 20 ms
-  per pixel, ``scale_firing_rates=300``, a 4 ms output filter;
-  ``benchmarks/results/psdigits_spiking.json``, mean ± population standard
-  deviation over 5 seeds) the emulator scores 96.5 ± 0.7 % through
-  `Simulator` (all 448 test digits, read after its ``latency_steps`` too)
-  against 89.0 ± 3.0 % on plain `nengo_loihi.Simulator` (the first 100),
-  the rate network 97.2 ± 0.6 %.
+  baseline) and a 1 ms ``decode_tau``: on psDigits (``to_spiking`` at its
+  defaults, 20 ms per pixel, calibrated on the training images for
+  ``target="loihi"``; ``benchmarks/results/psdigits_spiking.json``, mean ±
+  population standard deviation over 5 seeds) the emulator scores
+  97.2 ± 0.6 % through `Simulator` (all 448 test digits, read after its
+  ``latency_steps`` too), as the rate network does, against 94.4 ± 1.0 % on
+  plain `nengo_loihi.Simulator` (the first 100).
 * **Whole-step spike periods.** Loihi resets the voltage to zero on a
   spike, so a neuron fires at ``1 / ceil(1 / J)`` spikes per step: above a
   few hundred hertz its tuning curve is a coarse staircase, below it spike
