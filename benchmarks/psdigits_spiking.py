@@ -22,6 +22,7 @@ latency to add), on the first ``--defaults-digits`` test digits.
 Usage::
 
     python benchmarks/psdigits_spiking.py [--seeds 0 1 2 3 4] [--epochs 40]
+                                          [--presentation 0.02]
                                           [--defaults-digits 100]
                                           [--tiny] [--results DIR]
 
@@ -90,7 +91,7 @@ def main():
             examples=examples,
         )
         x_train, _, x_test, y_test = ps_digits(split_seed=seed)
-        if examples is not None:  # at most as many as psdigits.train trained on
+        if examples is not None:  # --tiny: no more than psdigits.train trained on
             x_train = x_train[: examples[0]]
         n = rate["test_examples"] if digits is None else min(digits, rate["test_examples"])
         x_test, y_test = x_test[:n], y_test[:n]

@@ -274,8 +274,8 @@ def ucr(name, return_info=False):
     ensembles, whose neurons have biases, so that a decoded zero is only
     approximately zero (and spiking ones fire at rest); noise; input
     normalised after padding; or a reading of the steps before the last (a
-    loss on every step, or a readout averaged over the series), which reads
-    the padded steps too: there a trained LMU gives its answer to zero input,
+    loss on every step, or a readout averaged over the series), which trains
+    on or reads the padded steps too: there a trained LMU gives its answer to zero input,
     which its trained biases can make nonzero.
     Padding at the end would be worse for any model: the memory keeps moving
     through trailing zeros.

@@ -170,3 +170,25 @@ def test_write_results_folder(tmp_path, monkeypatch):
         common.parse_args(common.argument_parser("doc"), ["--tiny"])
     args = common.parse_args(common.argument_parser("doc"), ["--tiny", "--results", "d"])
     assert args.tiny and args.results == "d"
+
+
+def test_ucr_per_step_targets_and_scores(monkeypatch):
+    # what --per-step trains on and reads: labels at every step, the mean of
+    # the readout over the series (refused for a readout of the last step only)
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location("benchmarks_ucr", BENCHMARKS / "ucr.py")
+    ucr = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ucr)
+    y = np.array([2, 0])
+    assert np.array_equal(ucr.labels(y, 3, per_step=False), y)
+    assert np.array_equal(ucr.labels(y, 3, per_step=True), [[2, 2, 2], [0, 0, 0]])
+    out = np.zeros((2, 3, 4))
+    out[0, :, 1] = [0, 0, 3]  # the last step says 1
+    out[0, :, 2] = [2, 2, 0]  # the mean says 2
+    assert list(ucr.scores(out, per_step=False).argmax(-1)) == [1, 0]
+    assert list(ucr.scores(out, per_step=True).argmax(-1)) == [2, 0]
+    assert np.array_equal(ucr.scores(out[:, -1], per_step=False), out[:, -1])
+    with pytest.raises(ValueError, match="mean over steps"):
+        ucr.scores(out[:, -1], per_step=True)

@@ -63,6 +63,8 @@ PER_RUN = {
     "loihi_emulator_nengo_loihi_defaults_accuracy": (
         "loihi_emulator_nengo_loihi_defaults", "accuracy"),
     "synaptic_events_per_digit": ("reference", "synaptic_events_per_digit"),
+    "loihi_emulator_synaptic_events_per_digit": (
+        "loihi_emulator", "synaptic_events_per_digit"),
 }
 
 
