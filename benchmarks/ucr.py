@@ -32,9 +32,9 @@ whole shape. JapaneseVowels' shorter series, padded with leading zeros by
 `ucr` for every peer, are then read on those zeros too, in the loss and in
 the mean (each model's answer to zero input, which trained biases can make
 nonzero). The few leading zeros `prepare_sequences` adds for NengoDL alone
-(ArrowHead 251 -> 256 steps, OSULeaf 427 -> 432) are left out of its mean,
-which covers the series' own steps as every other peer's does, but not out
-of its loss: they are 2 % of ArrowHead's steps and 1 % of OSULeaf's.
+(ArrowHead 251 -> 256 steps, OSULeaf 427 -> 432) are weighted 0 in its loss
+and left out of its mean, which covers the series' own steps as every other
+peer's does.
 
 Spreads are the population standard deviation over seeds (ddof = 0).
 With ``--jobs N``, N runs (dataset and seed) go at once, each in its own
@@ -167,7 +167,11 @@ def train_nengo_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr, per
         order = np.concatenate([rng.permutation(len(xp)), rng.permutation(len(xp))])
         order = order[: -(-len(xp) // batch) * batch]
         target = labels(y[order], xp.shape[1], per_step).reshape(len(order), -1, 1)
-        sim.fit(xp[order], {net.probe: target}, epochs=epochs, verbose=0)
+        weight = {}
+        if per_step:  # no loss on the leading zeros prepare_sequences added
+            weight["sample_weight"] = np.ones(target.shape[:2])
+            weight["sample_weight"][:, : xp.shape[1] - steps] = 0
+        sim.fit(xp[order], {net.probe: target}, epochs=epochs, verbose=0, **weight)
         seconds = time.perf_counter() - start
         pad = -len(xtp) % batch
         padded = np.concatenate([xtp, np.zeros((pad,) + xtp.shape[1:])])
