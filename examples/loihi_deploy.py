@@ -4,7 +4,8 @@ Train a small LMU on psDigits through NengoDL with a ``RectifiedLinear``
 hidden layer (it has a spiking counterpart that Loihi runs), freeze the
 trained weights into the network, convert it with
 `nengo_lmu.spiking.to_spiking` (each pixel held for 20 ms; the memory's
-window stretched to match, exactly by zero-order hold), check it against
+window stretched to match, exactly by zero-order hold; calibrated on the
+training images for Loihi), check it against
 Loihi's limits (`nengo_lmu.loihi.check`), and run it on the emulator
 (`nengo_lmu.loihi.Simulator`, nengo-loihi's simulator with a quieter, faster
 host-to-chip link, ``target="sim"``).
@@ -53,16 +54,20 @@ with nengo_dl.Simulator(net, dt=1.0, minibatch_size=64,
     rate = sim.predict({inp: x_test[:64]}, verbose=0)[probe][:n_digits, -1]
     sim.freeze_params(net)  # the trained values into the network itself
 
-# 2. convert: pixels held 20 ms, SpikingRectifiedLinear hidden neurons firing
-#    300x faster with 300x smaller spikes (same mean output, less noise)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    conv = to_spiking(net, presentation_time=0.02, scale_firing_rates=300)
+# 2. convert: pixels held 20 ms, SpikingRectifiedLinear hidden neurons,
+#    calibrated on the training images for Loihi: what the host sends to the
+#    chip scaled into its range, firing rates from the hidden activity
+conv = to_spiking(net, presentation_time=0.02, calibration=(inp, x_train[:1280]),
+                  target="loihi")
 nengo_lmu.loihi.check(conv.network)  # raises, naming the fix, if a limit is broken
 
 # 3. run on the emulator, n_digits copies side by side in one simulator
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # nengo-loihi's build chatter
+    # nengo-loihi's build chatter; nengo_lmu's own warnings (a host value
+    # clipped at the chip's range, say) still show
+    warnings.filterwarnings("ignore", module="nengo_loihi")
+    # (and its emulator's NaN placeholders, cast to integers before it fills them)
+    warnings.filterwarnings("ignore", "invalid value encountered in cast", RuntimeWarning)
     outputs, spikes = conv.run(
         nengo_lmu.loihi.Simulator, conv.find(inp, net), x_test[:n_digits],
         conv.find(probe, net), parallel=n_digits, target="sim",
