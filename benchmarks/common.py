@@ -125,6 +125,19 @@ def summarise(name, config, runs, started, folder=None):
     return summary
 
 
+def spiking_conversions(net, presentation_time, x_train):
+    """``net`` converted by `nengo_lmu.spiking.to_spiking` at its defaults for
+    each simulator (``target`` "nengo" and "loihi"), calibrated on
+    ``x_train``: the benchmarks' recipe."""
+    from nengo_lmu.spiking import to_spiking  # noqa: PLC0415
+
+    return {
+        target: to_spiking(net, presentation_time, calibration=(net.inp, x_train),
+                           target=target)
+        for target in ("nengo", "loihi")
+    }
+
+
 def results_folder(folder=None):
     """``folder``; by default ``$NENGO_LMU_RESULTS``, else ``benchmarks/results``."""
     return folder or os.environ.get(ENV) or RESULTS

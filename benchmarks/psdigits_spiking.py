@@ -39,12 +39,12 @@ import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 
 import psdigits  # noqa: E402
-from common import argument_parser, parse_args, write_results  # noqa: E402
+from common import (  # noqa: E402
+    argument_parser, parse_args, spiking_conversions, write_results)
 
 from nengo_lmu import loihi  # noqa: E402
 from nengo_lmu.datasets import ps_digits  # noqa: E402
-from nengo_lmu.spiking import (  # noqa: E402
-    OUTPUT_TAU_FRACTION, PEAK_RATES, READ_WINDOW, to_spiking)
+from nengo_lmu.spiking import OUTPUT_TAU_FRACTION, PEAK_RATES, READ_WINDOW  # noqa: E402
 
 
 #: ``--tiny``: psdigits.py's tiny training; spiking on 16 of its 64 test digits (4 with
@@ -95,11 +95,7 @@ def main():
             x_train = x_train[: examples[0]]
         n = rate["test_examples"] if digits is None else min(digits, rate["test_examples"])
         x_test, y_test = x_test[:n], y_test[:n]
-        conv = {
-            target: to_spiking(net, args.presentation, calibration=(net.inp, x_train),
-                               target=target)
-            for target in ("nengo", "loihi")
-        }
+        conv = spiking_conversions(net, args.presentation, x_train)
         _, reference = evaluate(conv["nengo"], net, nengo.Simulator, x_test, y_test,
                                 parallel=64)
         _, emulator = evaluate(

@@ -75,7 +75,8 @@ import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 
 from common import (  # noqa: E402
-    argument_parser, parse_args, read_results, results_lock, write_results)
+    argument_parser, parse_args, read_results, results_lock, spiking_conversions,
+    write_results)
 
 #: (the quick ones first: results are written after each dataset)
 DATASETS = ["BasicMotions", "JapaneseVowels", "ArrowHead", "OSULeaf", "ACSF1"]
@@ -265,7 +266,6 @@ def spiking(conv, net, simulator, x, y, rate_pred, per_step, **kwargs):
 def run(name, seed, args, model, epochs):
     from nengo_lmu.datasets import ucr  # noqa: PLC0415
     from nengo_lmu.loihi import Simulator  # noqa: PLC0415
-    from nengo_lmu.spiking import to_spiking  # noqa: PLC0415
 
     x, y, x_test, y_test = ucr(name)
     if args.train:
@@ -276,10 +276,7 @@ def run(name, seed, args, model, epochs):
     net, rate_pred, t_ours = train_nengo_lmu(x, y, x_test, n_classes, seed, **common)
     keras_pred, t_keras = train_keras_lmu(x, y, x_test, n_classes, seed, **common)
     parallel_pred, t_parallel = train_parallel(x, y, x_test, n_classes, seed, **common)
-    conv = {
-        target: to_spiking(net, args.presentation, calibration=(net.inp, x), target=target)
-        for target in ("nengo", "loihi")
-    }
+    conv = spiking_conversions(net, args.presentation, x)
     sub = test_subset(len(x_test), args.test)
     n = len(sub)
     result = {
