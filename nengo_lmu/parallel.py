@@ -37,8 +37,9 @@ from nengo_lmu.params import check_param
 #: Recurrent terms the parallel form cannot represent (the LMU flags).
 RECURRENT_FLAGS = ("hidden_to_memory", "memory_to_memory", "hidden_to_hidden")
 
-#: How `ParallelLMU` computes every step's memory.
-CONVOLUTIONS = ("fft", "direct")
+#: How `ParallelLMU` computes every step's memory: in blocks (default), by
+#: FFT, or as one direct convolution (`block_convolution`).
+CONVOLUTIONS = ("blocks", "fft", "direct")
 
 
 def _nonlinearity(neuron_type):
@@ -134,13 +135,14 @@ class ParallelLMU(tf.keras.layers.Layer):
         steps).
     return_sequences : bool, optional
         Every step (default) or the last.
-    convolution : {"fft", "direct"}, optional
-        Every step's memory by FFT (default; ``O(T log T)``) or by a direct
-        causal convolution (``O(T^2)``, exact sums).
+    convolution : {"blocks", "fft", "direct"}, optional
+        Every step's memory in blocks (default; `block_convolution`,
+        ``O(T (L + n) n)``), by FFT (``O(T log T)``) or by one direct causal
+        convolution (``O(T^2)``). Only ``return_sequences`` uses it.
     """
 
     def __init__(self, lmu, steps, weights, dt=1.0, return_sequences=True,
-                 convolution="fft", **kwargs):
+                 convolution="blocks", **kwargs):
         super().__init__(**kwargs)
         check_parallel(lmu)
         self.steps = check_param(IntParam("steps", low=1), steps)
@@ -153,6 +155,9 @@ class ParallelLMU(tf.keras.layers.Layer):
         self.input_to_hidden = lmu.input_to_hidden
         self.f = _nonlinearity(lmu.hidden_neuron_type) if self.has_hidden else None
         self.H = tf.constant(impulse_response(lmu.memory, self.steps, dt), self.dtype)
+        if self.convolution == "blocks":
+            self.blocks = {k: tf.constant(v, self.dtype) for k, v in
+                           block_operators(lmu.memory, self.steps, dt).items()}
         self.initial = dict(weights)
 
     def _weight(self, name):
@@ -183,17 +188,22 @@ class ParallelLMU(tf.keras.layers.Layer):
             x = x[:, -1]
         if not self.has_hidden:
             return m
-        J = tf.einsum("...k,uk->...u", m, self.memory_kernel) + self.bias
+        # tensordot: one matmul forward and back (an einsum with an ellipsis
+        # made the gradient several times slower, measured)
+        J = tf.tensordot(m, self.memory_kernel, [[-1], [1]]) + self.bias
         if self.input_to_hidden:
-            J += tf.einsum("...d,ud->...u", x, self.input_kernel)
+            J += tf.tensordot(x, self.input_kernel, [[-1], [1]])
         return self.f(J)
 
     def _memory_sequence(self, u):
         """Every step's memory, ``(batch, steps, memory_d * order)``, channel-major."""
         T, c, q = self.steps, self.memory_d, self.order
         channels = tf.transpose(u, [0, 2, 1])  # (b, c, T)
-        if self.convolution == "fft":
-            n = 2 * T  # zero-padded: the circular convolution is the causal one
+        if self.convolution == "blocks":
+            m = block_convolution(tf.reshape(channels, (-1, T)), **self.blocks)
+            m = tf.transpose(tf.reshape(m, (-1, c, T, q)), [0, 2, 1, 3])
+        elif self.convolution == "fft":
+            n = fft_length(T)
             U = tf.signal.rfft(channels, fft_length=[n])
             Hf = tf.signal.rfft(tf.transpose(self.H), fft_length=[n])  # (q, n/2 + 1)
             m = tf.signal.irfft(U[:, :, None, :] * Hf, fft_length=[n])[..., :T]
@@ -205,6 +215,77 @@ class ParallelLMU(tf.keras.layers.Layer):
             m = tf.nn.conv1d(padded, kernel, stride=1, padding="VALID")  # (b c, T, q)
             m = tf.transpose(tf.reshape(m, (-1, c, T, q)), [0, 2, 1, 3])
         return tf.reshape(m, (-1, T, c * q))
+
+
+def block_length(steps, order):
+    """The block of `block_convolution`: the order (at least 16 steps), at most
+    the sequence. Its two matmuls then cost alike, ``T L n`` and ``T n^2``."""
+    return min(steps, max(order, 16))
+
+
+def block_operators(memory, steps, dt):
+    """The constants of `block_convolution` for ``memory`` (its digital system
+    :math:`x_t = \bar{A} x_{t-1} + \bar{B} u_t,\ m_t = C x_t`), blocks of
+    `block_length` steps:
+
+    * ``toeplitz`` ``(L, L, n)``: :math:`\bar{A}^{i-j} \bar{B}` for
+      :math:`j \le i`, else 0 (a block's own input to its states);
+    * ``powers`` ``(L, n, n)``: :math:`\bar{A}^{i+1}` (the state a block
+      starts from, carried to its step :math:`i`);
+    * ``output`` ``(order, n)``: :math:`C`.
+    """
+    digital = memory.system.discretize(dt)
+    A, B = digital.A, digital.B[:, 0]
+    L, n = block_length(steps, memory.order), A.shape[0]
+    impulse, powers = np.zeros((L, n)), np.zeros((L, n, n))
+    x, P = B.copy(), np.eye(n)
+    for i in range(L):  # L <= max(order, 16) products of n x n matrices
+        impulse[i], x = x, A @ x
+        P = A @ P
+        powers[i] = P
+    i, j = np.indices((L, L))
+    toeplitz = np.where((j <= i)[..., None], impulse[np.clip(i - j, 0, None)], 0.0)
+    return dict(toeplitz=toeplitz, powers=powers, output=np.asarray(digital.C))
+
+
+def block_convolution(u, toeplitz, powers, output):
+    """Every step's memory of sequences ``u`` ``(B, T)``: ``(B, T, order)``.
+
+    With blocks of ``L`` steps (`block_operators`), step :math:`i` of block
+    :math:`k` holds
+
+    .. math:: x_{kL+i} = \sum_{j \le i} \bar{A}^{i-j} \bar{B} u_{kL+j}
+              + \bar{A}^{i+1} X_{k-1}, \qquad
+              X_k = \bar{A}^L X_{k-1} + x^{\text{own}}_{kL+L-1},
+
+    the first term a block's own input (one batched matmul over all blocks),
+    the second the state :math:`X_{k-1}` at the previous block's end, carried
+    across the :math:`T / L` blocks by a scan. That is ``O(T L n + T n^2)``
+    work for ``n`` states, against ``O(T^2 n)`` for the direct convolution
+    and the FFT's ``O(T log T)`` transforms of every order's sequence.
+    """
+    L = toeplitz.shape[0]
+    T = u.shape[1]
+    K = -(-T // L)
+    U = tf.reshape(tf.pad(u, [[0, 0], [0, K * L - T]]), (-1, K, L))
+    own = tf.einsum("bkj,ijn->bkin", U, toeplitz)  # (B, K, L, n)
+    last = tf.transpose(own[:, :, -1], [1, 0, 2])  # (K, B, n): each block's own end state
+    carry = tf.scan(lambda X, s: tf.linalg.matvec(powers[-1], X) + s, last[:-1],
+                    initializer=tf.zeros_like(last[0]))  # X_0 ... X_{K-2}
+    start = tf.concat([tf.zeros_like(last[:1]), carry], axis=0)  # X_{k-1}: (K, B, n)
+    x = own + tf.einsum("kbn,imn->bkim", start, powers)
+    x = tf.reshape(x, (-1, K * L, x.shape[-1]))[:, :T]
+    return tf.tensordot(x, output, [[-1], [1]])
+
+
+def fft_length(steps):
+    """The FFT length of a causal convolution of ``steps``-long sequences: the
+    power of two at or above ``2 * steps - 1``. Zero-padded that far, the
+    circular convolution of the first ``steps`` outputs is the causal one;
+    TensorFlow's CPU FFT is several times slower at other lengths (e.g. 2920,
+    ACSF1's ``2 * 1460``, against 4096), so the padding goes to a power of two.
+    """
+    return 1 << (2 * steps - 2).bit_length()
 
 
 def _lmu_of(net):
@@ -236,7 +317,7 @@ def _built_weights(net, dt):
     return {k: np.array(v, dtype=float) for k, v in w.items()}
 
 
-def parallel_model(net, steps, dt=1.0, return_sequences=True, convolution="fft",
+def parallel_model(net, steps, dt=1.0, return_sequences=True, convolution="blocks",
                    dtype="float32"):
     """A Keras model of an `.lmu_model` network, trained in parallel.
 

@@ -28,6 +28,7 @@ SCRIPTS = {
     "loihi_delay_network.py": [],
     "loihi_lmu.py": [],
     "loihi_rates.py": [],
+    "parallel_convolution.py": [],
     "psdigits.py": ["--params", "out"],
     "psdigits_spiking.py": [],
     "reduced_delay.py": [],
@@ -126,6 +127,9 @@ def check_tiny(script, name, tmp_path, *options):
     if name == "train_speed":  # batches by size: the tiny run times one batch of 4
         assert list(data["batches"]) == ["4"]
         reference["batches"] = {"4": reference["batches"]["32"]}
+    if name == "parallel_convolution":  # by length: the tiny run times two short ones
+        assert list(data["lengths"]) == ["16", "40"]
+        reference["lengths"] = {k: reference["lengths"]["100"] for k in data["lengths"]}
     if name.startswith("ucr"):  # by dataset: the tiny run has one, laid out like the full one's
         meta = ("benchmark", "config", "seconds", "published")
         (tiny_set,) = [k for k in data if k not in meta]

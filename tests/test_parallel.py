@@ -10,7 +10,8 @@ import tensorflow as tf
 from nengo.exceptions import ValidationError
 
 import nengo_lmu
-from nengo_lmu.parallel import freeze_params, impulse_response, parallel_model
+from nengo_lmu.parallel import (
+    fft_length, freeze_params, impulse_response, parallel_model)
 from helpers import Feed, run_reference
 
 T, BATCH = 30, 4
@@ -51,7 +52,7 @@ CONFIGS = {
 
 @pytest.mark.parametrize("config", sorted(CONFIGS))
 @pytest.mark.parametrize("return_sequences", [True, False])
-@pytest.mark.parametrize("convolution", ["fft", "direct"])
+@pytest.mark.parametrize("convolution", ["blocks", "fft", "direct"])
 @pytest.mark.parametrize("dtype, atol", [("float32", 1e-5), ("float64", 1e-8)])
 def test_parallel_equals_step_by_step(config, return_sequences, convolution, dtype, atol):
     kwargs = CONFIGS[config]
@@ -73,6 +74,33 @@ def test_impulse_response_is_powers_of_abar():
     H = impulse_response(mem, 20, 1.0)
     expected = np.array([np.linalg.matrix_power(Ad, j) @ Bd[:, 0] for j in range(20)])
     np.testing.assert_allclose(H, expected, atol=1e-14)
+
+
+def recurrence(mem, u):
+    """Every step's memory of ``u`` ``(batch, steps)`` by the memory's own
+    difference equation, x_t = Abar x_{t-1} + Bbar u_t, m_t = C x_t."""
+    A, B, C, _ = mem.system.discretize(1.0).ss
+    x, out = np.zeros((len(u), A.shape[0])), []
+    for t in range(u.shape[1]):
+        x = x @ A.T + u[:, t, None] * B[:, 0]
+        out.append(x @ C.T)
+    return np.stack(out, axis=1)
+
+
+# blocks of 16 steps (order 5; `block_length`): one step, inside one block, one
+# exactly, a partial second one, four; of 20 (order 20): two partial, six
+@pytest.mark.parametrize("steps, order", [(1, 5), (9, 5), (16, 5), (17, 5), (64, 5),
+                                          (33, 20), (101, 20)])
+@pytest.mark.parametrize("convolution", ["blocks", "fft", "direct"])
+def test_every_step_memory_equals_the_recurrence(steps, order, convolution):
+    net = model_net("float64", order=order, hidden_neuron_type=None, theta=2.0 * steps)
+    u = np.random.RandomState(steps).randn(BATCH, steps, 1)
+    model = parallel_model(net, steps, convolution=convolution, dtype="float64")
+    m = model.get_layer("lmu")(tf.constant(u)).numpy()
+    np.testing.assert_allclose(m, recurrence(net.lmu.memory, u[..., 0]), atol=1e-10)
+    if convolution == "fft":  # a power of two, long enough for the causal sum
+        n = fft_length(steps)
+        assert n >= 2 * steps - 1 and n & (n - 1) == 0 and n < 4 * steps
 
 
 def one_sgd_step(net, x, y, last_step, lr=0.01):
