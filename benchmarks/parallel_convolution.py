@@ -13,7 +13,8 @@ forward, gradient and Adam update of one minibatch) of
   same size, the sequential peer (up to `KERAS_MAX_STEPS` steps);
 
 timed round-robin (each round times every model once, the median of
-``--rounds`` rounds), and the ratios ``direct / fft`` and ``each / keras_lmu``
+``--rounds`` rounds), and the ratios of blocks to the others and of each
+to keras-lmu
 of the same run (``X_over_Y``: X's time over Y's).
 
 Usage::

@@ -7,8 +7,8 @@ memory is a causal convolution with its impulse response [1]_,
 .. math:: m_t = \\sum_{j=0}^{t} H_j u_{t-j}, \\qquad H_j = \\bar{A}^j \\bar{B},
 
 so training need not step through time: `ParallelLMU` computes every step's
-memory by FFT (or as a direct convolution), and when only the last step is
-trained, the single contraction :math:`m_T = \\sum_j H_j u_{T-j}` (the
+memory in blocks (`block_convolution`; or by FFT, or as one direct
+convolution), and when only the last step is trained, the single contraction :math:`m_T = \\sum_j H_j u_{T-j}` (the
 paper's Eq. 25). The hidden layer :math:`h_t = f(W_m m_t + W_x x_t + b)` then
 applies to every step at once.
 
@@ -37,8 +37,8 @@ from nengo_lmu.params import check_param
 #: Recurrent terms the parallel form cannot represent (the LMU flags).
 RECURRENT_FLAGS = ("hidden_to_memory", "memory_to_memory", "hidden_to_hidden")
 
-#: How `ParallelLMU` computes every step's memory: in blocks (default), by
-#: FFT, or as one direct convolution (`block_convolution`).
+#: How `ParallelLMU` computes every step's memory: in blocks (default,
+#: `block_convolution`), by FFT, or as one direct convolution.
 CONVOLUTIONS = ("blocks", "fft", "direct")
 
 
@@ -137,8 +137,9 @@ class ParallelLMU(tf.keras.layers.Layer):
         Every step (default) or the last.
     convolution : {"blocks", "fft", "direct"}, optional
         Every step's memory in blocks (default; `block_convolution`,
-        ``O(T (L + n) n)``), by FFT (``O(T log T)``) or by one direct causal
-        convolution (``O(T^2)``). Only ``return_sequences`` uses it.
+        ``O(T (L + n) n)`` for blocks of ``L`` steps, `block_length`, and
+        ``n`` states, the order), by FFT (``O(T log T)``) or by one direct
+        causal convolution (``O(T^2)``). Only ``return_sequences`` uses it.
     """
 
     def __init__(self, lmu, steps, weights, dt=1.0, return_sequences=True,
@@ -155,7 +156,7 @@ class ParallelLMU(tf.keras.layers.Layer):
         self.input_to_hidden = lmu.input_to_hidden
         self.f = _nonlinearity(lmu.hidden_neuron_type) if self.has_hidden else None
         self.H = tf.constant(impulse_response(lmu.memory, self.steps, dt), self.dtype)
-        if self.convolution == "blocks":
+        if self.convolution == "blocks" and self.return_sequences:
             self.blocks = {k: tf.constant(v, self.dtype) for k, v in
                            block_operators(lmu.memory, self.steps, dt).items()}
         self.initial = dict(weights)
@@ -189,7 +190,7 @@ class ParallelLMU(tf.keras.layers.Layer):
         if not self.has_hidden:
             return m
         # tensordot: one matmul forward and back (an einsum with an ellipsis
-        # made the gradient several times slower, measured)
+        # here made the gradient slower)
         J = tf.tensordot(m, self.memory_kernel, [[-1], [1]]) + self.bias
         if self.input_to_hidden:
             J += tf.tensordot(x, self.input_kernel, [[-1], [1]])
@@ -217,14 +218,20 @@ class ParallelLMU(tf.keras.layers.Layer):
         return tf.reshape(m, (-1, T, c * q))
 
 
+#: The longest block of `block_convolution`: its constants hold
+#: ``L^2 n + L n^2`` values, which this keeps small at high orders
+MAX_BLOCK = 64
+
+
 def block_length(steps, order):
-    """The block of `block_convolution`: the order (at least 16 steps), at most
-    the sequence. Its two matmuls then cost alike, ``T L n`` and ``T n^2``."""
-    return min(steps, max(order, 16))
+    """The block length of `block_convolution`: the order (at least 16 and at
+    most `MAX_BLOCK` steps), at most the sequence. Up to `MAX_BLOCK`, its two
+    matmuls then cost alike, ``T L n`` and ``T n^2``."""
+    return min(steps, max(min(order, MAX_BLOCK), 16))
 
 
 def block_operators(memory, steps, dt):
-    """The constants of `block_convolution` for ``memory`` (its digital system
+    r"""The constants of `block_convolution` for ``memory`` (its digital system
     :math:`x_t = \bar{A} x_{t-1} + \bar{B} u_t,\ m_t = C x_t`), blocks of
     `block_length` steps:
 
@@ -249,7 +256,7 @@ def block_operators(memory, steps, dt):
 
 
 def block_convolution(u, toeplitz, powers, output):
-    """Every step's memory of sequences ``u`` ``(B, T)``: ``(B, T, order)``.
+    r"""Every step's memory of sequences ``u`` ``(B, T)``: ``(B, T, order)``.
 
     With blocks of ``L`` steps (`block_operators`), step :math:`i` of block
     :math:`k` holds
@@ -260,7 +267,7 @@ def block_convolution(u, toeplitz, powers, output):
 
     the first term a block's own input (one batched matmul over all blocks),
     the second the state :math:`X_{k-1}` at the previous block's end, carried
-    across the :math:`T / L` blocks by a scan. That is ``O(T L n + T n^2)``
+    across the :math:`T / L` blocks by a scan (none for one block). That is ``O(T L n + T n^2)``
     work for ``n`` states, against ``O(T^2 n)`` for the direct convolution
     and the FFT's ``O(T log T)`` transforms of every order's sequence.
     """
@@ -268,12 +275,13 @@ def block_convolution(u, toeplitz, powers, output):
     T = u.shape[1]
     K = -(-T // L)
     U = tf.reshape(tf.pad(u, [[0, 0], [0, K * L - T]]), (-1, K, L))
-    own = tf.einsum("bkj,ijn->bkin", U, toeplitz)  # (B, K, L, n)
-    last = tf.transpose(own[:, :, -1], [1, 0, 2])  # (K, B, n): each block's own end state
-    carry = tf.scan(lambda X, s: tf.linalg.matvec(powers[-1], X) + s, last[:-1],
-                    initializer=tf.zeros_like(last[0]))  # X_0 ... X_{K-2}
-    start = tf.concat([tf.zeros_like(last[:1]), carry], axis=0)  # X_{k-1}: (K, B, n)
-    x = own + tf.einsum("kbn,imn->bkim", start, powers)
+    x = tf.einsum("bkj,ijn->bkin", U, toeplitz)  # (B, K, L, n): each block's own
+    if K > 1:  # (an empty scan would not stack in a graph of unknown batch)
+        last = tf.transpose(x[:, :, -1], [1, 0, 2])  # (K, B, n): their own end states
+        carry = tf.scan(lambda X, s: tf.linalg.matvec(powers[-1], X) + s, last[:-1],
+                        initializer=tf.zeros_like(last[0]))  # X_0 ... X_{K-2}
+        start = tf.concat([tf.zeros_like(last[:1]), carry], axis=0)  # X_{k-1}: (K, B, n)
+        x += tf.einsum("kbn,imn->bkim", start, powers)
     x = tf.reshape(x, (-1, K * L, x.shape[-1]))[:, :T]
     return tf.tensordot(x, output, [[-1], [1]])
 
@@ -281,11 +289,12 @@ def block_convolution(u, toeplitz, powers, output):
 def fft_length(steps):
     """The FFT length of a causal convolution of ``steps``-long sequences: the
     power of two at or above ``2 * steps - 1``. Zero-padded that far, the
-    circular convolution of the first ``steps`` outputs is the causal one;
-    TensorFlow's CPU FFT is several times slower at other lengths (e.g. 2920,
-    ACSF1's ``2 * 1460``, against 4096), so the padding goes to a power of two.
+    circular convolution of the first ``steps`` outputs is the causal one.
+    TensorFlow's CPU FFT was slower at lengths between powers of two than at
+    the power above them, so the padding goes that far.
     """
-    return 1 << (2 * steps - 2).bit_length()
+    return 1 << (2 * int(steps) - 2).bit_length()
+
 
 
 def _lmu_of(net):

@@ -1,5 +1,6 @@
 """The parallel (convolution) form of feed-forward LMUs against the step-by-step one."""
 
+import types
 import warnings
 
 import nengo
@@ -11,7 +12,9 @@ from nengo.exceptions import ValidationError
 
 import nengo_lmu
 from nengo_lmu.parallel import (
-    fft_length, freeze_params, impulse_response, parallel_model)
+    block_convolution, block_operators, fft_length, freeze_params, impulse_response,
+    parallel_model)
+
 from helpers import Feed, run_reference
 
 T, BATCH = 30, 4
@@ -103,9 +106,47 @@ def test_every_step_memory_equals_the_recurrence(steps, order, convolution):
         assert n >= 2 * steps - 1 and n & (n - 1) == 0 and n < 4 * steps
 
 
-def one_sgd_step(net, x, y, last_step, lr=0.01):
+def test_blocks_equal_the_recurrence_of_any_system():
+    # a random stable system with an output matrix C (not the memory's C = I),
+    # another dt, three blocks of 16 and a partial fourth
+    rng = np.random.RandomState(3)
+    n, q, steps, dt = 6, 4, 57, 0.5
+    A = rng.randn(n, n)
+    A -= (np.abs(np.linalg.eigvals(A)).max() + 0.5) * np.eye(n)  # poles in the left half-plane
+    system = nengo_lmu.LinearSystem((A, rng.randn(n, 1), rng.randn(q, n), np.zeros((q, 1))))
+    memory = types.SimpleNamespace(system=system, order=q)
+    ops = block_operators(memory, steps, dt)
+    assert ops["toeplitz"].shape[0] == 16
+    u = rng.randn(3, steps)
+    m = block_convolution(tf.constant(u), **{k: tf.constant(v) for k, v in ops.items()})
+    Ad, Bd, C, _ = system.discretize(dt).ss
+    x, ref = np.zeros((3, n)), []
+    for t in range(steps):
+        x = x @ Ad.T + u[:, t, None] * Bd[:, 0]
+        ref.append(x @ C.T)
+    np.testing.assert_allclose(m.numpy(), np.stack(ref, axis=1), atol=1e-10)
+
+
+@pytest.mark.parametrize("steps", [9, 40])  # one block of 16, and three
+def test_blocks_train_with_an_unknown_batch(steps):
+    # Keras's fit traces the model for batches of unknown size; the last one
+    # here is partial
+    net = model_net("float32", order=5, theta=float(steps))
+    model = parallel_model(net, np.int64(steps), convolution="blocks")
+    graph = tf.function(model, input_signature=[tf.TensorSpec((None, steps, 1), tf.float32)])
+    x = np.random.RandomState(0).randn(BATCH, steps, 1)
+    np.testing.assert_allclose(graph(tf.constant(x, tf.float32)).numpy(), parallel(model, x),
+                               atol=1e-6)
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(np.tile(x, (2, 1, 1))[:7], np.zeros((7, steps, 3)), batch_size=4,
+                        epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def one_sgd_step(net, x, y, last_step, lr=0.01, convolution="blocks"):
     """Weight changes of one plain SGD step of NengoDL and of the parallel model."""
-    model = parallel_model(net, T, return_sequences=not last_step, dtype="float64")
+    model = parallel_model(net, T, return_sequences=not last_step, dtype="float64",
+                           convolution=convolution)
     before = {v.name: v.numpy().copy() for v in model.trainable_variables}
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(tf.square(model(tf.constant(x)) - y))
@@ -127,8 +168,9 @@ def conns(net):
             "input_kernel": net.lmu.input_kernel, "readout": net.readout}
 
 
-@pytest.mark.parametrize("last_step", [True, False])
-def test_gradients_equal_step_by_step(last_step):
+@pytest.mark.parametrize("last_step, convolution", [
+    (True, "blocks"), (False, "blocks"), (False, "fft"), (False, "direct")])
+def test_gradients_equal_step_by_step(last_step, convolution):
     # float64 throughout; plain SGD: NengoDL's weight change is -lr * gradient
     kwargs = dict(input_d=2, memory_d=2, input_to_hidden=True)
     settings = dict(stateful=False, dtype="float64", keep_history=not last_step)
@@ -137,7 +179,7 @@ def test_gradients_equal_step_by_step(last_step):
     x = data(2)
     y = np.random.RandomState(5).randn(BATCH, 3) if last_step else np.random.RandomState(
         5).randn(BATCH, T, 3)
-    par, dl, _ = one_sgd_step(net, x, y, last_step)
+    par, dl, _ = one_sgd_step(net, x, y, last_step, convolution=convolution)
     c = conns(net)
     for name in ("input_encoders", "memory_kernel", "input_kernel", "bias"):
         g = par[f"lmu/{name}:0"]
