@@ -14,8 +14,7 @@ forward, gradient and Adam update of one minibatch) of
 
 timed round-robin (each round times every model once, the median of
 ``--rounds`` rounds), and the ratios of blocks to the others and of each
-to keras-lmu
-of the same run (``X_over_Y``: X's time over Y's).
+to keras-lmu of the same run (``X_over_Y``: X's time over Y's).
 
 Usage::
 

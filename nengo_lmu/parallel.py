@@ -8,9 +8,10 @@ memory is a causal convolution with its impulse response [1]_,
 
 so training need not step through time: `ParallelLMU` computes every step's
 memory in blocks (`block_convolution`; or by FFT, or as one direct
-convolution), and when only the last step is trained, the single contraction :math:`m_T = \\sum_j H_j u_{T-j}` (the
-paper's Eq. 25). The hidden layer :math:`h_t = f(W_m m_t + W_x x_t + b)` then
-applies to every step at once.
+convolution), and when only the last step is trained, the single
+contraction :math:`m_T = \\sum_j H_j u_{T-j}` (the paper's Eq. 25). The
+hidden layer :math:`h_t = f(W_m m_t + W_x x_t + b)` then applies to every
+step at once.
 
 `parallel_model` makes a Keras model of an `.lmu_model` network (its weights
 as the network would build them), and `freeze_params` writes the trained
@@ -246,7 +247,7 @@ def block_operators(memory, steps, dt):
     L, n = block_length(steps, memory.order), A.shape[0]
     impulse, powers = np.zeros((L, n)), np.zeros((L, n, n))
     x, P = B.copy(), np.eye(n)
-    for i in range(L):  # L <= max(order, 16) products of n x n matrices
+    for i in range(L):  # L <= MAX_BLOCK products of n x n matrices
         impulse[i], x = x, A @ x
         P = A @ P
         powers[i] = P
@@ -267,9 +268,10 @@ def block_convolution(u, toeplitz, powers, output):
 
     the first term a block's own input (one batched matmul over all blocks),
     the second the state :math:`X_{k-1}` at the previous block's end, carried
-    across the :math:`T / L` blocks by a scan (none for one block). That is ``O(T L n + T n^2)``
-    work for ``n`` states, against ``O(T^2 n)`` for the direct convolution
-    and the FFT's ``O(T log T)`` transforms of every order's sequence.
+    across the :math:`T / L` blocks by a scan (none for one block). That is
+    ``O(T L n + T n^2)`` work for ``n`` states, against ``O(T^2 n)`` for the
+    direct convolution and the FFT's ``O(T log T)`` transforms of every
+    order's sequence.
     """
     L = toeplitz.shape[0]
     T = u.shape[1]
@@ -294,7 +296,6 @@ def fft_length(steps):
     the power above them, so the padding goes that far.
     """
     return 1 << (2 * int(steps) - 2).bit_length()
-
 
 
 def _lmu_of(net):
