@@ -13,7 +13,12 @@ first use.
 import importlib
 
 import nengo_lmu.builders  # noqa: F401  (Nengo's builder of LinearSystem)
-from nengo_lmu.legendre import LegendreDelay, legendre_memory, legendre_readout
+from nengo_lmu.legendre import (
+    LegendreDelay,
+    legendre_memory,
+    legendre_readout,
+    retained_energy,
+)
 from nengo_lmu.mapping import normalize, ss2sim, state_rms
 from nengo_lmu.networks import LMU, LegendreMemory, LinearNetwork, lmu_model
 from nengo_lmu.system import (

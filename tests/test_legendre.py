@@ -11,7 +11,7 @@ from nengo.exceptions import ValidationError
 from numpy.polynomial import legendre as npleg
 
 import nengo_lmu
-from nengo_lmu import LegendreDelay, legendre_memory, legendre_readout
+from nengo_lmu import LegendreDelay, legendre_memory, legendre_readout, retained_energy
 
 
 def paper_AB(q):
@@ -115,6 +115,64 @@ def test_delay_step_response():
     assert np.allclose(y[int(3 * theta / dt) :], 1, atol=1e-4)
 
 
+def legendre_projection(x, q):
+    """The share of ``x``'s energy in its first ``q`` discrete Legendre
+    directions: numpy's Legendre polynomials on the steps, orthonormalised."""
+    steps = x.shape[1]
+    basis, _ = np.linalg.qr(npleg.legvander(np.linspace(-1, 1, steps), q - 1))
+    u = x.transpose(0, 2, 1).reshape(-1, steps)
+    return np.sum((u @ basis) ** 2) / np.sum(u**2)
+
+
+@pytest.mark.parametrize("order, steps", [(5, 50), (10, 100), (40, 200)])
+def test_retained_energy_of_white_noise_is_order_over_steps(order, steps):
+    # white noise has equal energy in every direction: a span of `order`
+    # of the `steps` dimensions holds order / steps of it in expectation
+    x = np.random.RandomState(order).normal(size=(4000 // order, steps, 2))
+    assert np.isclose(retained_energy(x, order), order / steps, rtol=0.1)
+    assert np.isclose(legendre_projection(x, order), order / steps, rtol=0.1)
+
+
+@pytest.mark.parametrize("order", [20, 24, 28])
+def test_retained_energy_approaches_the_legendre_projection_of_smooth_series(order):
+    # the memory's states span nearly the polynomials of degree < order over
+    # its window, so it keeps about what those polynomials hold of a smooth
+    # series: the shares left out agree to a quarter
+    b, a = scipy.signal.butter(4, 0.05)
+    x = scipy.signal.lfilter(b, a, np.random.RandomState(1).normal(size=(50, 300, 1)), axis=1)
+    kept = retained_energy(x, order)
+    assert np.isclose(1 - kept, 1 - legendre_projection(x, order), rtol=0.25)
+    assert 0.8 < kept < 0.99  # neither all of it nor little: the comparison can fail
+
+
+def test_retained_energy_is_what_the_final_state_determines():
+    # independent of the impulse response's alignment: the memory simulated
+    # step by step (LinearSystem.filt), the sequence's minimum-norm
+    # reconstruction from its final state, and that reconstruction's energy
+    order, steps, dt = 6, 40, 0.5
+    x = np.random.RandomState(2).normal(size=(3, steps, 1))
+    A, B = legendre_memory(order, 12.0)
+    memory = nengo_lmu.LinearSystem((A, B, np.eye(order), np.zeros((order, 1))))
+    H = memory.discretize(dt).impulse(steps).reshape(steps, order)
+    kept = 0.0
+    for u in x[:, :, 0]:
+        final = memory.filt(u, dt=dt)[-1]
+        reconstruction = np.linalg.lstsq(H.T, final, rcond=None)[0]  # u reversed
+        assert np.allclose(H.T @ reconstruction, final)
+        kept += np.sum(reconstruction**2)
+    assert np.isclose(retained_energy(x, order, theta=12.0, dt=dt), kept / np.sum(x**2))
+
+
+def test_retained_energy_grows_with_order_to_all_of_it():
+    x = np.random.RandomState(3).normal(size=(5, 30, 3))
+    kept = [retained_energy(x, q) for q in (1, 5, 15, 30)]
+    assert np.all(np.diff(kept) > 0) and 0 < kept[0]
+    assert np.isclose(kept[-1], 1)  # as many states as steps: the whole sequence
+    # a slow signal is kept by a low order
+    t = np.linspace(0, 1, 200)[None, :, None]
+    assert retained_energy(np.sin(2 * np.pi * t), 8) > 0.99
+
+
 @pytest.mark.parametrize(
     "call, attr",
     [
@@ -128,6 +186,14 @@ def test_delay_step_response():
         (lambda: legendre_readout(3, np.zeros((2, 2))), "r"),
         (lambda: LegendreDelay(0.0, 3), "theta"),
         (lambda: LegendreDelay(1.0, 0), "order"),
+        (lambda: retained_energy(np.ones((5, 1)), 3), "sequences"),
+        (lambda: retained_energy(np.ones((2, 0, 1)), 3), "sequences"),
+        (lambda: retained_energy(np.full((1, 5, 1), np.nan), 3), "sequences"),
+        (lambda: retained_energy(np.zeros((2, 5, 1)), 3), "sequences"),
+        (lambda: retained_energy(np.ones((1, 5, 1)), 0), "order"),
+        (lambda: retained_energy(np.ones((1, 5, 1)), 3, theta=0.0), "theta"),
+        (lambda: retained_energy(np.ones((1, 5, 1)), 3, dt=0.0), "dt"),
+        (lambda: retained_energy(np.ones((1, 5, 1)), 3, method="rk4"), "method"),
     ],
 )
 def test_bad_arguments(call, attr):
