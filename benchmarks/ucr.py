@@ -46,7 +46,10 @@ before each write and added to where its settings (``config``) are the
 same, so datasets may also run in separate invocations at once.
 Published anchors, test accuracy on the default split (resample 0), are
 written beside them (``published``; `PUBLISHED_SOURCES` says where each
-comes from).
+comes from), and so is the share of each dataset's training series that
+the model's memory keeps in its final state (``retained_energy``:
+`nengo_lmu.legendre.retained_energy` at the model's order and window), a
+bound on what any readout of the last step can use.
 
 Usage::
 
@@ -305,6 +308,20 @@ def run(name, seed, args, model, epochs):
     return result
 
 
+def retained_energies(names, model, train=None):
+    """`nengo_lmu.legendre.retained_energy` of each dataset's training series
+    (the first ``train`` of them) at the order and window of `build_network`."""
+    from nengo_lmu.datasets import ucr  # noqa: PLC0415
+    from nengo_lmu.legendre import retained_energy  # noqa: PLC0415
+
+    energies = {}
+    for name in names:
+        x = ucr(name)[0][:train]
+        steps = x.shape[1]
+        energies[name] = round(retained_energy(x, min(model["order"], steps), theta=float(steps)), 4)
+    return energies
+
+
 def test_subset(total, n):
     """Indices of ``n`` test series spread evenly over all ``total`` (all for
     None): the test splits of some problems are sorted by class (ACSF1), so
@@ -364,6 +381,8 @@ def main():
                         peak_rates=PEAK_RATES))
 
     results = "ucr_per_step" if args.per_step else "ucr"
+    energies = retained_energies(TINY["datasets"] if args.tiny else DATASETS, model,
+                                 args.train)
 
     def store(name=None, entry=None):
         # read again at each write, under a lock: runs of other datasets in
@@ -374,6 +393,7 @@ def main():
             if previous and previous.get("config") == config:  # same settings: add to it
                 data = previous
             data["published"] = {"accuracy": PUBLISHED, "sources": PUBLISHED_SOURCES}
+            data["retained_energy"] = energies
             if name is not None:
                 data[name] = entry
                 # of this invocation: since its start, and until this dataset

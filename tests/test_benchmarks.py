@@ -131,11 +131,13 @@ def check_tiny(script, name, tmp_path, *options):
         assert list(data["lengths"]) == ["16", "40"]
         reference["lengths"] = {k: reference["lengths"]["100"] for k in data["lengths"]}
     if name.startswith("ucr"):  # by dataset: the tiny run has one, laid out like the full one's
-        meta = ("benchmark", "config", "seconds", "published")
+        meta = ("benchmark", "config", "seconds", "published", "retained_energy")
         (tiny_set,) = [k for k in data if k not in meta]
         full_sets = [k for k in reference if k not in meta]
         first_full = reference[full_sets[0]]
         reference = {k: v for k, v in reference.items() if k not in full_sets}
+        assert list(data["retained_energy"]) == [tiny_set]
+        reference["retained_energy"] = {tiny_set: 0.5}
         # the test series: all (None) in full runs, a few in the tiny one
         assert data[tiny_set]["test_series"] == 4
         reference[tiny_set] = dict(first_full, test_series=4)
@@ -196,3 +198,14 @@ def test_ucr_per_step_targets_and_scores(monkeypatch):
     assert np.array_equal(ucr.scores(out[:, -1], per_step=False), out[:, -1])
     with pytest.raises(ValueError, match="mean over steps"):
         ucr.scores(out[:, -1], per_step=True)
+
+
+@pytest.mark.parametrize("name", ["ucr", "ucr_per_step"])
+def test_ucr_retained_energy_is_the_models(name, monkeypatch):
+    # the published share of each dataset that the memory keeps is what the
+    # benchmark's model keeps of that dataset now
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    ucr = load_benchmark("ucr")
+    published = json.loads((PUBLISHED / f"{name}.json").read_text())
+    assert published["config"]["model"] == ucr.MODEL
+    assert published["retained_energy"] == ucr.retained_energies(ucr.DATASETS, ucr.MODEL)
