@@ -124,9 +124,10 @@ if __name__ == "__main__":
         (TINY["model"], TINY["lengths"], TINY["repeats"]) if args.tiny
         else (MODEL, LENGTHS, 3))
     rounds = 1 if args.tiny else args.rounds
+    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     results = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, TensorFlow "
-                   f"{tf.__version__}, {'GPU' if tf.config.list_physical_devices('GPU') else 'CPU'}",
+                   f"{tf.__version__}, {device}",
         "config": dict(model=m, rounds=rounds, steps_per_timing=repeats,
                        keras_max_steps=KERAS_MAX_STEPS, tiny=bool(args.tiny)),
         "lengths": time_lengths(lengths, m, rounds, repeats),

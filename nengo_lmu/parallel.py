@@ -241,8 +241,15 @@ def block_operators(memory, steps, dt):
     * ``powers`` ``(L, n, n)``: :math:`\bar{A}^{i+1}` (the state a block
       starts from, carried to its step :math:`i`);
     * ``output`` ``(order, n)``: :math:`C`.
+
+    A system with a feedthrough :math:`D \ne 0` (never a Legendre memory's)
+    is refused: the blocks compute :math:`C x_t` only.
     """
     digital = memory.system.discretize(dt)
+    if np.any(digital.D):
+        raise ValidationError(
+            "has a feedthrough D; block_convolution computes m_t = C x_t only",
+            attr="memory")
     A, B = digital.A, digital.B[:, 0]
     L, n = block_length(steps, memory.order), A.shape[0]
     impulse, powers = np.zeros((L, n)), np.zeros((L, n, n))

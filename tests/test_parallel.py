@@ -79,10 +79,10 @@ def test_impulse_response_is_powers_of_abar():
     np.testing.assert_allclose(H, expected, atol=1e-14)
 
 
-def recurrence(mem, u):
-    """Every step's memory of ``u`` ``(batch, steps)`` by the memory's own
+def recurrence(system, u, dt=1.0):
+    """Every step's output for ``u`` ``(batch, steps)`` by the system's own
     difference equation, x_t = Abar x_{t-1} + Bbar u_t, m_t = C x_t."""
-    A, B, C, _ = mem.system.discretize(1.0).ss
+    A, B, C, _ = system.discretize(dt).ss
     x, out = np.zeros((len(u), A.shape[0])), []
     for t in range(u.shape[1]):
         x = x @ A.T + u[:, t, None] * B[:, 0]
@@ -91,16 +91,17 @@ def recurrence(mem, u):
 
 
 # blocks of 16 steps (order 5; `block_length`): one step, inside one block, one
-# exactly, a partial second one, four; of 20 (order 20): two partial, six
+# exactly, a partial second one, four; of 20 (order 20): two partial, six; of
+# MAX_BLOCK = 64 (order 80): two and a partial third
 @pytest.mark.parametrize("steps, order", [(1, 5), (9, 5), (16, 5), (17, 5), (64, 5),
-                                          (33, 20), (101, 20)])
+                                          (33, 20), (101, 20), (150, 80)])
 @pytest.mark.parametrize("convolution", ["blocks", "fft", "direct"])
 def test_every_step_memory_equals_the_recurrence(steps, order, convolution):
     net = model_net("float64", order=order, hidden_neuron_type=None, theta=2.0 * steps)
     u = np.random.RandomState(steps).randn(BATCH, steps, 1)
     model = parallel_model(net, steps, convolution=convolution, dtype="float64")
     m = model.get_layer("lmu")(tf.constant(u)).numpy()
-    np.testing.assert_allclose(m, recurrence(net.lmu.memory, u[..., 0]), atol=1e-10)
+    np.testing.assert_allclose(m, recurrence(net.lmu.memory.system, u[..., 0]), atol=1e-10)
     if convolution == "fft":  # a power of two, long enough for the causal sum
         n = fft_length(steps)
         assert n >= 2 * steps - 1 and n & (n - 1) == 0 and n < 4 * steps
@@ -119,12 +120,15 @@ def test_blocks_equal_the_recurrence_of_any_system():
     assert ops["toeplitz"].shape[0] == 16
     u = rng.randn(3, steps)
     m = block_convolution(tf.constant(u), **{k: tf.constant(v) for k, v in ops.items()})
-    Ad, Bd, C, _ = system.discretize(dt).ss
-    x, ref = np.zeros((3, n)), []
-    for t in range(steps):
-        x = x @ Ad.T + u[:, t, None] * Bd[:, 0]
-        ref.append(x @ C.T)
-    np.testing.assert_allclose(m.numpy(), np.stack(ref, axis=1), atol=1e-10)
+    np.testing.assert_allclose(m.numpy(), recurrence(system, u, dt), atol=1e-10)
+
+
+def test_blocks_refuse_a_feedthrough():
+    # the blocks compute C x_t: a system with D != 0 would lose D u_t
+    system = nengo_lmu.LinearSystem(([[-1.0]], [[1.0]], [[1.0]], [[0.5]]))
+    with pytest.raises(ValidationError, match="feedthrough") as exc:
+        block_operators(types.SimpleNamespace(system=system, order=1), 20, 1.0)
+    assert exc.value.attr == "memory"
 
 
 @pytest.mark.parametrize("steps", [9, 40])  # one block of 16, and three
