@@ -48,8 +48,10 @@ Published anchors, test accuracy on the default split (resample 0), are
 written beside them (``published``; `PUBLISHED_SOURCES` says where each
 comes from), and so is the share of each dataset's training series that
 the model's memory keeps in its final state (``retained_energy``:
-`nengo_lmu.legendre.retained_energy` at the model's order and window), a
-bound on what any readout of the last step can use.
+`nengo_lmu.legendre.retained_energy` at the model's order and window,
+beside white noise's share; none for a multi-dimensional series, whose
+learned mix into the one memory channel it does not describe): the part of
+a series its final state determines, not which part the classes need.
 
 Usage::
 
@@ -310,15 +312,20 @@ def run(name, seed, args, model, epochs):
 
 def retained_energies(names, model, train=None):
     """`nengo_lmu.legendre.retained_energy` of each dataset's training series
-    (the first ``train`` of them) at the order and window of `build_network`."""
+    (the first ``train`` of them) at the order and window of `build_network`,
+    beside white noise's share (order / steps) as the baseline. None for a
+    series of several dimensions: the model's one memory channel sees a
+    learned mix of them, which the shares of the dimensions do not describe."""
     from nengo_lmu.datasets import ucr  # noqa: PLC0415
     from nengo_lmu.legendre import retained_energy  # noqa: PLC0415
 
     energies = {}
     for name in names:
         x = ucr(name)[0][:train]
-        steps = x.shape[1]
-        energies[name] = round(retained_energy(x, min(model["order"], steps), theta=float(steps)), 4)
+        steps, dims = x.shape[1:]
+        order = min(model["order"], steps)
+        share = round(retained_energy(x, order, theta=float(steps)), 4) if dims == 1 else None
+        energies[name] = {"share": share, "white_noise": round(order / steps, 4)}
     return energies
 
 

@@ -117,12 +117,16 @@ def retained_energy(sequences, order, theta=None, dt=1.0, method="zoh"):
 
     A memory of ``order`` states started at rest ends a sequence
     :math:`u_0 \\ldots u_{T-1}` in the state :math:`m = \\sum_j H_j u_{T-1-j}`
-    (:math:`H_j = \\bar{A}^j \\bar{B}`, its impulse response), so the most any
-    readout of that state can recover of the sequence is its projection
-    :math:`P u` onto the span of the columns of :math:`H`. This returns
+    (:math:`H_j = \\bar{A}^j \\bar{B}`, its impulse response), so the part of
+    the sequence that state determines is its projection :math:`P u` onto the
+    span of the columns of :math:`H`. This returns
     :math:`\\sum \\|P u\\|^2 / \\sum \\|u\\|^2` over every sequence and input
-    dimension: 1 for a memory that keeps the sequences whole, about
-    ``order / T`` for white noise. A window as long as the sequences keeps
+    dimension, each dimension as if it had a memory of its own (a memory
+    of fewer channels than the input has dimensions sees a mix, which this
+    does not describe): 1 for a memory that keeps the sequences whole, about
+    ``order / T`` for white noise, the baseline to read it against. It says
+    how much of a sequence the state holds, not whether the part a task
+    needs is in it. A window as long as the sequences keeps
     little of a broadband signal at any affordable order; the memory then
     needs a higher order, or a shorter ``theta`` with a readout on every
     step.
@@ -135,7 +139,7 @@ def retained_energy(sequences, order, theta=None, dt=1.0, method="zoh"):
     order : int
         Order of the memory.
     theta : float, optional
-        Its window, in the units of ``dt``; default ``steps * dt`` (the
+        Its window, in the same time unit as ``dt``; default ``steps * dt`` (the
         whole sequence).
     dt : float, optional
         Time step of the sequences.
@@ -155,12 +159,12 @@ def retained_energy(sequences, order, theta=None, dt=1.0, method="zoh"):
     >>> print(f"{retained_energy(noise, order=20):.2f}")  # about 20 / 200
     0.10
 
-    Five cycles of a sine in the window, kept from about ``order = 10`` on
-    (frequencies below about ``order / (2 theta)``):
+    Five cycles of a sine in the window, kept from about ``order = 16`` on
+    (about :math:`\\pi` states per cycle in the window):
 
     >>> wave = np.sin(2 * np.pi * 5 * np.linspace(0, 1, 200))[None, :, None]
-    >>> [round(retained_energy(wave, order=q), 2) for q in (8, 16, 32)]
-    [0.15, 0.91, 1.0]
+    >>> [round(retained_energy(wave, order=q), 2) for q in (8, 10, 16, 32)]
+    [0.15, 0.3, 0.91, 1.0]
     """
     sequences = np.asarray(sequences, dtype=float)
     if sequences.ndim != 3 or 0 in sequences.shape:
@@ -177,6 +181,9 @@ def retained_energy(sequences, order, theta=None, dt=1.0, method="zoh"):
     order = check_param(IntParam("order", low=1), order)
     dt = check_param(NumberParam("dt", low=0, low_open=True), dt)
     theta = steps * dt if theta is None else theta
+    for name, value in (("dt", dt), ("theta", theta)):
+        if not np.isfinite(value):
+            raise ValidationError("must be finite", attr=name)
     A, B = legendre_memory(order, theta)
     memory = LinearSystem((A, B, np.eye(order), np.zeros((order, 1))), method=method)
     H = memory.discretize(dt).impulse(steps).reshape(steps, order)

@@ -146,9 +146,9 @@ def test_retained_energy_approaches_the_legendre_projection_of_smooth_series(ord
 
 
 def test_retained_energy_is_what_the_final_state_determines():
-    # independent of the impulse response's alignment: the memory simulated
-    # step by step (LinearSystem.filt), the sequence's minimum-norm
-    # reconstruction from its final state, and that reconstruction's energy
+    # the memory simulated step by step (LinearSystem.filt): its final state
+    # is the impulse response applied to the reversed sequence, and the
+    # share is the energy of the minimum-norm sequence giving that state
     order, steps, dt = 6, 40, 0.5
     x = np.random.RandomState(2).normal(size=(3, steps, 1))
     A, B = legendre_memory(order, 12.0)
@@ -157,10 +157,24 @@ def test_retained_energy_is_what_the_final_state_determines():
     kept = 0.0
     for u in x[:, :, 0]:
         final = memory.filt(u, dt=dt)[-1]
+        assert np.allclose(H.T @ u[::-1], final)
         reconstruction = np.linalg.lstsq(H.T, final, rcond=None)[0]  # u reversed
-        assert np.allclose(H.T @ reconstruction, final)
         kept += np.sum(reconstruction**2)
     assert np.isclose(retained_energy(x, order, theta=12.0, dt=dt), kept / np.sum(x**2))
+
+
+def test_retained_energy_weighs_each_dimension_by_its_energy():
+    # a slow sine (kept whole) beside white noise (kept order / steps) in one
+    # series: the share is their energy-weighted mix, so time and dimensions
+    # are not exchanged
+    rng = np.random.RandomState(4)
+    t = np.linspace(0, 1, 100)
+    x = np.stack([np.broadcast_to(2 * np.sin(2 * np.pi * t), (20, 100)),
+                  rng.normal(size=(20, 100))], axis=-1)
+    parts = [retained_energy(x[:, :, [d]], 10) for d in range(2)]
+    assert parts[0] > 0.99 and parts[1] < 0.2
+    energy = np.sum(x**2, axis=(0, 1))
+    assert np.isclose(retained_energy(x, 10), np.dot(parts, energy) / energy.sum())
 
 
 def test_retained_energy_grows_with_order_to_all_of_it():
@@ -193,6 +207,8 @@ def test_retained_energy_grows_with_order_to_all_of_it():
         (lambda: retained_energy(np.ones((1, 5, 1)), 0), "order"),
         (lambda: retained_energy(np.ones((1, 5, 1)), 3, theta=0.0), "theta"),
         (lambda: retained_energy(np.ones((1, 5, 1)), 3, dt=0.0), "dt"),
+        (lambda: retained_energy(np.ones((1, 5, 1)), 3, theta=np.inf), "theta"),
+        (lambda: retained_energy(np.ones((1, 5, 1)), 3, dt=np.inf), "dt"),
         (lambda: retained_energy(np.ones((1, 5, 1)), 3, method="rk4"), "method"),
     ],
 )
