@@ -12,8 +12,8 @@ from nengo.exceptions import ValidationError
 
 import nengo_lmu
 from nengo_lmu.parallel import (
-    block_convolution, block_operators, fft_length, freeze_params, impulse_response,
-    parallel_model)
+    MAX_BLOCK, block_convolution, block_operators, fft_length, freeze_params,
+    impulse_response, parallel_model)
 
 from helpers import Feed, run_reference
 
@@ -81,12 +81,12 @@ def test_impulse_response_is_powers_of_abar():
 
 def recurrence(system, u, dt=1.0):
     """Every step's output for ``u`` ``(batch, steps)`` by the system's own
-    difference equation, x_t = Abar x_{t-1} + Bbar u_t, m_t = C x_t."""
-    A, B, C, _ = system.discretize(dt).ss
+    difference equation, x_t = Abar x_{t-1} + Bbar u_t, m_t = C x_t + D u_t."""
+    A, B, C, D = system.discretize(dt).ss
     x, out = np.zeros((len(u), A.shape[0])), []
     for t in range(u.shape[1]):
         x = x @ A.T + u[:, t, None] * B[:, 0]
-        out.append(x @ C.T)
+        out.append(x @ C.T + u[:, t, None] * D[:, 0])
     return np.stack(out, axis=1)
 
 
@@ -102,6 +102,8 @@ def test_every_step_memory_equals_the_recurrence(steps, order, convolution):
     model = parallel_model(net, steps, convolution=convolution, dtype="float64")
     m = model.get_layer("lmu")(tf.constant(u)).numpy()
     np.testing.assert_allclose(m, recurrence(net.lmu.memory.system, u[..., 0]), atol=1e-10)
+    if convolution == "blocks" and order == 80:  # the cap, not the 80 steps asked
+        assert block_operators(net.lmu.memory, steps, 1.0)["toeplitz"].shape[0] == MAX_BLOCK
     if convolution == "fft":  # a power of two, long enough for the causal sum
         n = fft_length(steps)
         assert n >= 2 * steps - 1 and n & (n - 1) == 0 and n < 4 * steps
