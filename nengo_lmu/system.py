@@ -107,7 +107,7 @@ class LinearSystem(Synapse):
             analog = sys.analog
             sys = (sys.num, sys.den)
         A, B, C, D = _as_ss(sys)
-        n, k, p = A.shape[0], B.shape[1], C.shape[0]
+        k, p = B.shape[1], C.shape[0]
         super().__init__(default_size_in=k, default_size_out=p, **kwargs)
         self.A, self.B, self.C, self.D = A, B, C, D
         self.analog = analog
