@@ -67,6 +67,8 @@ def legendre_memory(order, theta):
     """
     order = check_param(IntParam("order", low=1), order)
     theta = check_param(NumberParam("theta", low=0, low_open=True), theta)
+    if not np.isfinite(theta):  # 1 / theta = 0: a memory of nothing
+        raise ValidationError("must be finite", attr="theta")
 
     i = np.arange(order)[:, None]
     j = np.arange(order)[None, :]
@@ -180,10 +182,9 @@ def retained_energy(sequences, order, theta=None, dt=1.0, method="zoh"):
         raise ValidationError("are all zero: they have no energy to keep", attr="sequences")
     order = check_param(IntParam("order", low=1), order)
     dt = check_param(NumberParam("dt", low=0, low_open=True), dt)
+    if not np.isfinite(dt):  # (theta's own check is legendre_memory's)
+        raise ValidationError("must be finite", attr="dt")
     theta = steps * dt if theta is None else theta
-    for name, value in (("dt", dt), ("theta", theta)):
-        if not np.isfinite(value):
-            raise ValidationError("must be finite", attr=name)
     A, B = legendre_memory(order, theta)
     memory = LinearSystem((A, B, np.eye(order), np.zeros((order, 1))), method=method)
     H = memory.discretize(dt).impulse(steps).reshape(steps, order)

@@ -210,7 +210,7 @@ def test_ucr_retained_energy_is_the_models(name, monkeypatch):
     assert published["config"]["model"] == ucr.MODEL
     now = ucr.retained_energies(ucr.DATASETS, ucr.MODEL)
     assert published["retained_energy"].keys() == now.keys()
-    for name, entry in now.items():
-        assert published["retained_energy"][name] == pytest.approx(entry, abs=1e-4), name
+    for dataset, entry in now.items():
+        assert published["retained_energy"][dataset] == pytest.approx(entry, abs=1e-4), dataset
     # the multi-dimensional series have none (their mix is learned)
     assert now["BasicMotions"]["share"] is None and now["ArrowHead"]["share"] > 0.9
