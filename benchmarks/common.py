@@ -180,3 +180,16 @@ def read_results(name, folder=None):
         return None
     with open(path) as f:
         return json.load(f)
+
+
+def add_results(name, config, entries, folder=None):
+    """Write ``entries`` into ``FOLDER/NAME.json``, under `results_lock`, beside
+    the entries already there if that file has the same ``config`` (else into
+    a new ``{"benchmark": name, "config": config}``): parts of one benchmark
+    run in separate invocations with the same settings all stay."""
+    with results_lock(name, folder):
+        data = read_results(name, folder)
+        if not data or data.get("config") != config:
+            data = {"benchmark": name, "config": config}
+        data.update(entries)
+        write_results(name, data, folder)

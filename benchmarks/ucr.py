@@ -80,8 +80,7 @@ import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 
 from common import (  # noqa: E402
-    argument_parser, parse_args, read_results, results_lock, spiking_conversions,
-    write_results)
+    add_results, argument_parser, parse_args, spiking_conversions)
 
 #: (the quick ones first: results are written after each dataset)
 DATASETS = ["BasicMotions", "JapaneseVowels", "ArrowHead", "OSULeaf", "ACSF1"]
@@ -392,20 +391,15 @@ def main():
                                  args.train)
 
     def store(name=None, entry=None):
-        # read again at each write, under a lock: runs of other datasets in
+        # the file is read again at each write: runs of other datasets in
         # another invocation with the same settings, written meanwhile, stay
-        with results_lock(results, args.results):
-            data = {"benchmark": results, "config": config}
-            previous = read_results(results, args.results)
-            if previous and previous.get("config") == config:  # same settings: add to it
-                data = previous
-            data["published"] = {"accuracy": PUBLISHED, "sources": PUBLISHED_SOURCES}
-            data["retained_energy"] = energies
-            if name is not None:
-                data[name] = entry
-                # of this invocation: since its start, and until this dataset
-                data["seconds"] = entry["seconds"] = round(time.time() - started, 1)
-            write_results(results, data, args.results)
+        entries = {"published": {"accuracy": PUBLISHED, "sources": PUBLISHED_SOURCES},
+                   "retained_energy": energies}
+        if name is not None:
+            entries[name] = entry
+            # of this invocation: since its start, and until this dataset
+            entries["seconds"] = entry["seconds"] = round(time.time() - started, 1)
+        add_results(results, config, entries, args.results)
 
     if not args.datasets:
         store()
