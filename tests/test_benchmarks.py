@@ -34,6 +34,7 @@ SCRIPTS = {
     "reduced_delay.py": [],
     "train_speed.py": [],
     "ucr.py": ["--jobs", "2"],  # through the pool of processes
+    "ucr_seeds.py": ["--jobs", "2"],
 }
 
 
@@ -74,6 +75,7 @@ def layout_errors(tiny, published, path=""):
 VARIANTS = {
     "psdigits_parallel.json": ("psdigits.py", "--parallel"),
     "ucr_per_step.json": ("ucr.py", "--per-step"),
+    "ucr_seeds_per_step.json": ("ucr_seeds.py", "--per-step"),
 }
 
 
@@ -121,6 +123,9 @@ def check_tiny(script, name, tmp_path, *options):
         assert [run["seed"] for run in data["runs"]] == [0]
     if name == "psdigits":
         assert (tmp_path / "out" / "psdigits_seed0.npz").stat().st_size > 0
+    if name.startswith("ucr"):  # the option did what the file's name says
+        assert data["config"]["readout"] == ("mean" if name.endswith("per_step") else "last")
+        assert data["config"]["seeds"] == [0]
     if not (PUBLISHED / f"{name}.json").exists():
         return  # a new benchmark, not run at full size yet: nothing to compare with
     reference = json.loads((PUBLISHED / f"{name}.json").read_text())
@@ -136,13 +141,13 @@ def check_tiny(script, name, tmp_path, *options):
         full_sets = [k for k in reference if k not in meta]
         first_full = reference[full_sets[0]]
         reference = {k: v for k, v in reference.items() if k not in full_sets}
-        assert list(data["retained_energy"]) == [tiny_set]
-        reference["retained_energy"] = {tiny_set: reference["retained_energy"][tiny_set]}
-        # the test series: all (None) in full runs, a few in the tiny one
-        assert data[tiny_set]["test_series"] == 4
-        reference[tiny_set] = dict(first_full, test_series=4)
-        # the option did what the file's name says
-        assert data["config"]["readout"] == ("mean" if name == "ucr_per_step" else "last")
+        reference[tiny_set] = first_full
+        if name in ("ucr", "ucr_per_step"):  # (ucr_seeds: rate runs, on every test series)
+            assert list(data["retained_energy"]) == [tiny_set]
+            reference["retained_energy"] = {tiny_set: reference["retained_energy"][tiny_set]}
+            # the spiking test series: all (None) in full runs, a few in the tiny one
+            assert data[tiny_set]["test_series"] == 4
+            reference[tiny_set] = dict(first_full, test_series=4)
     if isinstance(reference.get("config"), dict):
         # a tiny run's settings differ in value by design; it must record
         # the same settings
@@ -198,6 +203,43 @@ def test_ucr_per_step_targets_and_scores(monkeypatch):
     assert np.array_equal(ucr.scores(out[:, -1], per_step=False), out[:, -1])
     with pytest.raises(ValueError, match="mean over steps"):
         ucr.scores(out[:, -1], per_step=True)
+
+
+def test_ucr_seeds_compare(monkeypatch):
+    # each peer's accuracy from the series it missed, their difference
+    # (nengo_lmu minus keras-lmu), the series missed in every seed, and the
+    # Mann-Whitney p-value: samples of three wholly apart are 2 of the
+    # C(6, 3) = 20 splits as extreme, p = 0.1 (two-sided, exact)
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    seeds = load_benchmark("ucr_seeds")
+
+    def missed(*series):
+        return np.isin(np.arange(8), series)
+
+    runs = [
+        {"nengo_lmu": missed(), "keras_lmu": missed(0, 1, 2, 5)},
+        {"nengo_lmu": missed(5), "keras_lmu": missed(0, 2, 5, 6, 7)},
+        {"nengo_lmu": missed(3, 5), "keras_lmu": missed(0, 1, 2, 4, 5, 7)},
+    ]
+    entry = seeds.compare(runs)
+    assert entry["nengo_lmu_accuracy"]["per_seed"] == [1.0, 0.875, 0.75]
+    assert entry["keras_lmu_accuracy"]["per_seed"] == [0.5, 0.375, 0.25]
+    assert entry["difference_points"] == pytest.approx(50.0)
+    assert entry["mann_whitney_p"] == pytest.approx(0.1)
+    assert entry["always_wrong"] == {"nengo_lmu": [], "keras_lmu": [0, 2, 5]}
+    assert entry["always_wrong_count"] == {"nengo_lmu": 0, "keras_lmu": 3}
+    assert entry["wrong_series"]["nengo_lmu"] == [[], [5], [3, 5]]
+    assert entry["test_split_series"] == 8
+    # peers swapped: the difference changes sign, the p-value does not
+    swapped = seeds.compare([{"nengo_lmu": r["keras_lmu"], "keras_lmu": r["nengo_lmu"]}
+                             for r in runs])
+    assert swapped["difference_points"] == pytest.approx(-50.0)
+    assert swapped["mann_whitney_p"] == pytest.approx(0.1)
+    # every run alike: no difference, and no evidence of one
+    same = seeds.compare([{"nengo_lmu": missed(1), "keras_lmu": missed(2)}] * 3)
+    assert same["difference_points"] == 0 and same["mann_whitney_p"] == 1.0
 
 
 @pytest.mark.parametrize("name", ["ucr", "ucr_per_step"])

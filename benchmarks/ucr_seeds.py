@@ -1,0 +1,138 @@
+"""Rate accuracy over many seeds: nengo_lmu against keras-lmu.
+
+On a small test split one series is a large step (BasicMotions: 40 series,
+2.5 points of one seed, half a point of a mean over five), so `ucr`'s five
+seeds can put two models' means a series or two apart by chance. This runs
+only `ucr`'s two rate peers, over more seeds: its LMU trained through
+NengoDL (`ucr.train_nengo_lmu`) and keras-lmu's ``RNN(LMUCell)`` of the same
+size (`ucr.train_keras_lmu`), on the same data with the same optimiser,
+batch and epochs; ``ucr.py``'s seeds are 0-4 of these. A seed sets each
+peer's own initial weights and batch order: nothing random is shared, so the
+two peers' runs are independent samples, not pairs. For each dataset it
+records each peer's accuracy on the whole test split (mean, population std
+over seeds, per seed), the difference of the means in points (nengo_lmu
+minus keras-lmu), the two-sided Mann-Whitney U test's p-value of the two
+samples (`scipy.stats.mannwhitneyu`: the chance of samples at least this far
+apart if both peers' accuracies had one distribution; 1 where every run of
+both is the same), and the test series each peer misclassified in each seed
+and in every seed. The p-values cover the spread over training seeds on the
+one test split, not over other test data, each dataset by itself.
+
+Usage::
+
+    python benchmarks/ucr_seeds.py [--datasets BasicMotions ...]
+                                   [--seeds 0 1 ...] [--per-step] [--jobs N]
+                                   [--tiny] [--results DIR]
+
+Writes ``benchmarks/results/ucr_seeds.json`` (``ucr_seeds_per_step.json``
+with ``--per-step``: every step trained on, classes from the mean readout,
+as ``ucr.py --per-step``); a dataset's runs are written once all its seeds
+are done, beside the datasets already in that file with the same settings.
+"""
+
+import os
+import time
+import traceback
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+import ucr  # noqa: E402
+from common import add_results, argument_parser, parse_args  # noqa: E402
+
+#: the three datasets whose runs take under a minute a seed
+DATASETS = ["BasicMotions", "JapaneseVowels", "ArrowHead"]
+PEERS = ("nengo_lmu", "keras_lmu")
+
+
+def run(name, seed, args, model, epochs):
+    """One seed of both peers: for each, whether it misclassified each test series."""
+    from nengo_lmu.datasets import ucr as load  # noqa: PLC0415
+
+    x, y, x_test, y_test = load(name)
+    if args.train:
+        x, y = x[: args.train], y[: args.train]
+    n_classes = int(max(y.max(), y_test.max()) + 1)
+    common = dict(model=model, epochs=epochs, batch=ucr.TRAIN["batch"], lr=ucr.TRAIN["lr"],
+                  per_step=args.per_step)
+    _, ours, _ = ucr.train_nengo_lmu(x, y, x_test, n_classes, seed, **common)
+    keras, _ = ucr.train_keras_lmu(x, y, x_test, n_classes, seed, **common)
+    print(f"{name} seed {seed}: nengo_lmu {np.mean(ours == y_test):.3f} keras-lmu "
+          f"{np.mean(keras == y_test):.3f}", flush=True)
+    return {"nengo_lmu": ours != y_test, "keras_lmu": keras != y_test}
+
+
+def compare(runs):
+    """The record of one dataset from its seeds' `run` results."""
+    from scipy.stats import mannwhitneyu  # noqa: PLC0415
+
+    wrong = {peer: np.array([r[peer] for r in runs]) for peer in PEERS}
+    accuracy = {peer: 1 - w.mean(axis=1) for peer, w in wrong.items()}
+    entry = ucr.summary([
+        {f"{peer}_accuracy": accuracy[peer][i] for peer in PEERS} for i in range(len(runs))
+    ])
+    a, b = (accuracy[peer] for peer in PEERS)
+    always = {peer: np.flatnonzero(w.all(axis=0)).tolist() for peer, w in wrong.items()}
+    entry.update(
+        difference_points=float(100 * (a.mean() - b.mean())),
+        # (all runs equal: no ranks to compare, and no evidence of a difference)
+        mann_whitney_p=1.0 if np.all(np.concatenate([a, b]) == a[0])
+        else float(mannwhitneyu(a, b, alternative="two-sided").pvalue),
+        test_split_series=int(wrong[PEERS[0]].shape[1]),
+        always_wrong=always,
+        always_wrong_count={peer: len(v) for peer, v in always.items()},
+        wrong_series={peer: [np.flatnonzero(seed).tolist() for seed in w]
+                      for peer, w in wrong.items()},
+    )
+    return entry
+
+
+def main():
+    parser = argument_parser(__doc__)
+    parser.add_argument("--datasets", nargs="+", default=DATASETS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(20)))
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs (dataset, seed) at once, each in its own process")
+    parser.add_argument("--per-step", action="store_true",
+                        help="loss on every step; classes from the readout's mean over a series")
+    parser.add_argument("--train", type=int, default=None, help=ucr.argparse_suppress())
+    args = parse_args(parser)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    model = ucr.MODEL
+    if args.tiny:
+        args.datasets, args.seeds, args.train = (
+            ucr.TINY["datasets"], ucr.TINY["seeds"], ucr.TINY["train"])
+        model = ucr.TINY["model"]
+    started = time.time()
+    name = "ucr_seeds_per_step" if args.per_step else "ucr_seeds"
+    config = dict(model=model, train=ucr.TRAIN, readout="mean" if args.per_step else "last",
+                  seeds=args.seeds, std="population (ddof=0)", tiny=args.tiny)
+
+    def epochs(dataset):
+        return ucr.TINY["epochs"] if args.tiny else ucr.TRAIN["epochs"].get(
+            dataset, ucr.TRAIN["epochs"]["default"])
+
+    with ucr.runner(args.jobs) as submit:
+        runs = {d: [submit(run, d, s, args, model, epochs(d)) for s in args.seeds]
+                for d in args.datasets}
+        failed = []
+        for dataset, futures in runs.items():
+            try:
+                entry = compare([future.result() for future in futures])
+            except Exception as error:  # noqa: BLE001  (the other datasets are kept)
+                traceback.print_exception(error)
+                failed.append(dataset)
+                continue
+            entry["seconds"] = round(time.time() - started, 1)  # (since this invocation's start)
+            add_results(name, config, {dataset: entry}, args.results)
+            print(f"{dataset}: nengo_lmu {entry['nengo_lmu_accuracy']['mean']:.4f} keras-lmu "
+                  f"{entry['keras_lmu_accuracy']['mean']:.4f}, Mann-Whitney p "
+                  f"{entry['mann_whitney_p']:.3f}", flush=True)
+        if failed:
+            raise RuntimeError(f"runs of {failed} failed")
+
+
+if __name__ == "__main__":
+    main()
