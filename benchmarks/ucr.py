@@ -404,26 +404,36 @@ def main():
     if not args.datasets:
         store()
 
-    def epochs(name):
-        return TINY["epochs"] if args.tiny else TRAIN["epochs"].get(
-            name, TRAIN["epochs"]["default"])
+    for name, entry in each_dataset(args, model, run, summary):
+        entry["test_series"] = args.test  # None: all of them
+        entry["concurrent_runs"] = args.jobs
+        store(name, entry)
 
+
+def dataset_epochs(name, tiny=False):
+    """The training epochs of dataset ``name`` (`TRAIN`; ``tiny``: `TINY`'s)."""
+    return TINY["epochs"] if tiny else TRAIN["epochs"].get(name, TRAIN["epochs"]["default"])
+
+
+def each_dataset(args, model, run_one, combine):
+    """``(dataset, combine(its seeds' results))`` for each of ``args.datasets``,
+    as its runs ``run_one(dataset, seed, args, model, epochs)`` end (``args.jobs``
+    at once, `runner`). Every run is submitted at once, in order, so that no
+    worker idles between datasets. A dataset whose runs failed is printed and
+    skipped (the others are kept); after the last, a RuntimeError names them."""
     with runner(args.jobs) as submit:
-        # every run submitted at once (in order), each dataset written when
-        # its seeds are done: no worker idle between datasets
-        runs = {name: [submit(run, name, s, args, model, epochs(name)) for s in args.seeds]
+        runs = {name: [submit(run_one, name, seed, args, model,
+                              dataset_epochs(name, args.tiny)) for seed in args.seeds]
                 for name in args.datasets}
         failed = []
         for name, futures in runs.items():
             try:
-                entry = summary([future.result() for future in futures])
+                entry = combine([future.result() for future in futures])
             except Exception as error:  # noqa: BLE001  (the other datasets are kept)
                 traceback.print_exception(error)
                 failed.append((name, error))
                 continue
-            entry["test_series"] = args.test  # None: all of them
-            entry["concurrent_runs"] = args.jobs
-            store(name, entry)
+            yield name, entry
         if failed:
             raise RuntimeError(f"runs of {[name for name, _ in failed]} failed") from failed[0][1]
 

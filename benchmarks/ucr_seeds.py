@@ -32,7 +32,6 @@ are done, beside the datasets already in that file with the same settings.
 
 import os
 import time
-import traceback
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -110,29 +109,12 @@ def main():
     config = dict(model=model, train=ucr.TRAIN, readout="mean" if args.per_step else "last",
                   seeds=args.seeds, std="population (ddof=0)", tiny=args.tiny)
 
-    def epochs(dataset):
-        return ucr.TINY["epochs"] if args.tiny else ucr.TRAIN["epochs"].get(
-            dataset, ucr.TRAIN["epochs"]["default"])
-
-    with ucr.runner(args.jobs) as submit:
-        runs = {d: [submit(run, d, s, args, model, epochs(d)) for s in args.seeds]
-                for d in args.datasets}
-        failed = []
-        for dataset, futures in runs.items():
-            try:
-                entry = compare([future.result() for future in futures])
-            except Exception as error:  # noqa: BLE001  (the other datasets are kept)
-                traceback.print_exception(error)
-                failed.append(dataset)
-                continue
-            entry["seconds"] = round(time.time() - started, 1)  # (since this invocation's start)
-            add_results(name, config, {dataset: entry}, args.results)
-            print(f"{dataset}: nengo_lmu {entry['nengo_lmu_accuracy']['mean']:.4f} keras-lmu "
-                  f"{entry['keras_lmu_accuracy']['mean']:.4f}, Mann-Whitney p "
-                  f"{entry['mann_whitney_p']:.3f}", flush=True)
-        if failed:
-            raise RuntimeError(f"runs of {failed} failed")
-
+    for dataset, entry in ucr.each_dataset(args, model, run, compare):
+        entry["seconds"] = round(time.time() - started, 1)  # (since this invocation's start)
+        add_results(name, config, {dataset: entry}, args.results)
+        print(f"{dataset}: nengo_lmu {entry['nengo_lmu_accuracy']['mean']:.4f} keras-lmu "
+              f"{entry['keras_lmu_accuracy']['mean']:.4f}, Mann-Whitney p "
+              f"{entry['mann_whitney_p']:.3f}", flush=True)
 
 if __name__ == "__main__":
     main()
