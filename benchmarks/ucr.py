@@ -385,6 +385,8 @@ def main():
         tiny=args.tiny,
         conversion=dict(memory="sampled", read_window_presentations=READ_WINDOW,
                         peak_rates=PEAK_RATES))
+    if args.train:  # (a file of other runs is not added to)
+        config["train_series"] = args.train
 
     results = "ucr_per_step" if args.per_step else "ucr"
     energies = retained_energies(TINY["datasets"] if args.tiny else DATASETS, model,
@@ -404,10 +406,11 @@ def main():
     if not args.datasets:
         store()
 
-    for name, entry in each_dataset(args, model, run, summary):
-        entry["test_series"] = args.test  # None: all of them
-        entry["concurrent_runs"] = args.jobs
-        store(name, entry)
+    with contextlib.closing(each_dataset(args, model, run, summary)) as datasets:
+        for name, entry in datasets:
+            entry["test_series"] = args.test  # None: all of them
+            entry["concurrent_runs"] = args.jobs
+            store(name, entry)
 
 
 def dataset_epochs(name, tiny=False):
@@ -416,11 +419,14 @@ def dataset_epochs(name, tiny=False):
 
 
 def each_dataset(args, model, run_one, combine):
-    """``(dataset, combine(its seeds' results))`` for each of ``args.datasets``,
-    as its runs ``run_one(dataset, seed, args, model, epochs)`` end (``args.jobs``
-    at once, `runner`). Every run is submitted at once, in order, so that no
-    worker idles between datasets. A dataset whose runs failed is printed and
-    skipped (the others are kept); after the last, a RuntimeError names them."""
+    """``(dataset, combine(its seeds' results))`` for each of ``args.datasets``
+    in turn, once its runs ``run_one(dataset, seed, args, model, epochs)``
+    for each of ``args.seeds`` are done (``args.jobs`` at once, `runner`;
+    `dataset_epochs` by ``args.tiny``). Every run is submitted at once, in
+    order, so that no worker idles between datasets. A dataset whose runs
+    failed is printed and skipped (the others are kept); after the last, a
+    RuntimeError names them. Close it (`contextlib.closing`) to stop the runs
+    left when the caller stops early."""
     with runner(args.jobs) as submit:
         runs = {name: [submit(run_one, name, seed, args, model,
                               dataset_epochs(name, args.tiny)) for seed in args.seeds]

@@ -243,6 +243,59 @@ def test_ucr_seeds_compare(monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["ucr", "ucr_per_step"])
+def test_ucr_seeds_holds_the_ucr_runs(name):
+    # the docs' claim: ucr.json's seeds (0-4) are the first of ucr_seeds.json's,
+    # with the same accuracies for both peers
+    ucr = json.loads((PUBLISHED / f"{name}.json").read_text())
+    seeds = json.loads((PUBLISHED / f"{name.replace('ucr', 'ucr_seeds', 1)}.json").read_text())
+    n = len(ucr["config"]["seeds"])
+    assert seeds["config"]["seeds"][:n] == ucr["config"]["seeds"]
+    assert seeds["config"]["model"] == ucr["config"]["model"]
+    assert seeds["config"]["train"] == ucr["config"]["train"]
+    shared = [k for k in seeds if k in ucr and k not in ("benchmark", "config", "seconds")]
+    assert shared
+    for dataset in shared:
+        for ours, theirs in [("nengo_lmu_accuracy", "rate_accuracy"),
+                             ("keras_lmu_accuracy", "keras_lmu_accuracy")]:
+            assert seeds[dataset][ours]["per_seed"][:n] == ucr[dataset][theirs]["per_seed"]
+
+
+def test_each_dataset_keeps_the_others(monkeypatch, capsys):
+    # a dataset whose runs fail is skipped and named at the end; the others
+    # are yielded, each combined from its seeds' results in order
+    import types  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    ucr = load_benchmark("ucr")
+
+    def run_one(name, seed, args, model, epochs):
+        if name == "bad":
+            raise ValueError("no such series")
+        return (name, seed, epochs)
+
+    args = types.SimpleNamespace(datasets=["a", "bad", "c"], seeds=[0, 1], jobs=1, tiny=True)
+    got = []
+    with pytest.raises(RuntimeError, match=r"runs of \['bad'\] failed"):
+        for name, entry in ucr.each_dataset(args, None, run_one, list):
+            got.append((name, entry))
+    epochs = ucr.TINY["epochs"]
+    assert got == [("a", [("a", 0, epochs), ("a", 1, epochs)]),
+                   ("c", [("c", 0, epochs), ("c", 1, epochs)])]
+    assert "no such series" in capsys.readouterr().err
+
+
+def test_add_results_merges_same_config(tmp_path):
+    common = load_benchmark("common")
+    common.add_results("r", {"k": 1}, {"a": 1.0}, str(tmp_path))
+    common.add_results("r", {"k": 1}, {"b": 2.0}, str(tmp_path))
+    assert common.read_results("r", str(tmp_path)) == {
+        "benchmark": "r", "config": {"k": 1}, "a": 1.0, "b": 2.0}
+    common.add_results("r", {"k": 2}, {"c": 3.0}, str(tmp_path))  # other settings: anew
+    assert common.read_results("r", str(tmp_path)) == {
+        "benchmark": "r", "config": {"k": 2}, "c": 3.0}
+
+
+@pytest.mark.parametrize("name", ["ucr", "ucr_per_step"])
 def test_ucr_retained_energy_is_the_models(name, monkeypatch):
     # the published share of each dataset that the memory keeps is what the
     # benchmark's model keeps of that dataset now
