@@ -14,9 +14,10 @@ over seeds, per seed), the difference of the means in points (nengo_lmu
 minus keras-lmu), the two-sided Mann-Whitney U test's p-value of the two
 samples (`scipy.stats.mannwhitneyu`: the chance of samples at least this far
 apart if both peers' accuracies had one distribution; scipy's 1 where every
-run of both is the same), and the test series each peer misclassified in each seed
-and in every seed. The p-values cover the spread over training seeds on the
-one test split, not over other test data, each dataset by itself.
+run of both is the same), and the test series each peer misclassified in
+each seed and in every seed. The p-values cover the spread over training
+seeds on the one test split, not over other test data, each dataset by
+itself.
 
 Usage::
 
