@@ -267,9 +267,11 @@ def spiking(conv, net, simulator, x, y, rate_pred, per_step, **kwargs):
     }
 
 
-def run(name, seed, args, model, epochs):
+def dataset_and_training(name, args, model, epochs):
+    """Dataset ``name`` as ``(x, y, x_test, y_test)`` (the first ``args.train``
+    training series), its number of classes, and the training arguments every
+    peer gets (``train_*(x, y, x_test, n_classes, seed, **those)``)."""
     from nengo_lmu.datasets import ucr  # noqa: PLC0415
-    from nengo_lmu.loihi import Simulator  # noqa: PLC0415
 
     x, y, x_test, y_test = ucr(name)
     if args.train:
@@ -277,6 +279,13 @@ def run(name, seed, args, model, epochs):
     n_classes = int(max(y.max(), y_test.max()) + 1)
     common = dict(model=model, epochs=epochs, batch=TRAIN["batch"], lr=TRAIN["lr"],
                   per_step=args.per_step)
+    return (x, y, x_test, y_test), n_classes, common
+
+
+def run(name, seed, args, model, epochs):
+    from nengo_lmu.loihi import Simulator  # noqa: PLC0415
+
+    (x, y, x_test, y_test), n_classes, common = dataset_and_training(name, args, model, epochs)
     net, rate_pred, t_ours = train_nengo_lmu(x, y, x_test, n_classes, seed, **common)
     keras_pred, t_keras = train_keras_lmu(x, y, x_test, n_classes, seed, **common)
     parallel_pred, t_parallel = train_parallel(x, y, x_test, n_classes, seed, **common)
@@ -360,33 +369,20 @@ def main():
     parser.add_argument("--presentation", type=float, default=0.02)
     parser.add_argument("--test", type=int, default=None,
                         help="spiking runs on N test series spread over the split (default all)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="runs (dataset, seed) at once, each in its own process")
-    parser.add_argument("--per-step", action="store_true",
-                        help="loss on every step; classes from the readout's mean over a series")
-    parser.add_argument("--train", type=int, default=None, help=argparse_suppress())
+    add_run_options(parser)
     args = parse_args(parser)
-    if args.jobs < 1:
-        parser.error("--jobs must be at least 1")
     if args.test is not None and args.test < 1:
         parser.error("--test must be at least 1 (or left out: all test series)")
-    model = MODEL
+    model, config = run_settings(parser, args)
     if args.tiny:
-        args.datasets, args.seeds, args.test, args.train = (
-            TINY["datasets"], TINY["seeds"], TINY["test"], TINY["train"])
-        model = TINY["model"]
+        args.test = TINY["test"]
     started = time.time()
     from nengo_lmu.spiking import PEAK_RATES, READ_WINDOW  # noqa: PLC0415
 
-    config = dict(
-        model=model, train=TRAIN, presentation_time=args.presentation,
-        readout="mean" if args.per_step else "last",
-        seeds=args.seeds, std="population (ddof=0)",
-        tiny=args.tiny,
+    config.update(
+        presentation_time=args.presentation,
         conversion=dict(memory="sampled", read_window_presentations=READ_WINDOW,
                         peak_rates=PEAK_RATES))
-    if args.train:  # (a file of other runs is not added to)
-        config["train_series"] = args.train
 
     results = "ucr_per_step" if args.per_step else "ucr"
     energies = retained_energies(TINY["datasets"] if args.tiny else DATASETS, model,
@@ -411,6 +407,32 @@ def main():
             entry["test_series"] = args.test  # None: all of them
             entry["concurrent_runs"] = args.jobs
             store(name, entry)
+
+
+def add_run_options(parser):
+    """The options of every run of these datasets' peers: ``--jobs``,
+    ``--per-step`` and (hidden) ``--train N``, the first N training series."""
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs (dataset, seed) at once, each in its own process")
+    parser.add_argument("--per-step", action="store_true",
+                        help="loss on every step; classes from the readout's mean over a series")
+    parser.add_argument("--train", type=int, default=None, help=argparse_suppress())
+
+
+def run_settings(parser, args):
+    """The model and the results file's ``config`` of ``args`` (`add_run_options`;
+    ``--tiny``: `TINY`'s datasets, seeds, training series and model)."""
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    model = MODEL
+    if args.tiny:
+        args.datasets, args.seeds, args.train = TINY["datasets"], TINY["seeds"], TINY["train"]
+        model = TINY["model"]
+    config = dict(model=model, train=TRAIN, readout="mean" if args.per_step else "last",
+                  seeds=args.seeds, std="population (ddof=0)", tiny=args.tiny)
+    if args.train:  # (a file of other runs is not added to)
+        config["train_series"] = args.train
+    return model, config
 
 
 def dataset_epochs(name, tiny=False):

@@ -49,14 +49,8 @@ PEERS = ("nengo_lmu", "keras_lmu")
 
 def run(name, seed, args, model, epochs):
     """One seed of both peers: for each, whether it misclassified each test series."""
-    from nengo_lmu.datasets import ucr as load  # noqa: PLC0415
-
-    x, y, x_test, y_test = load(name)
-    if args.train:
-        x, y = x[: args.train], y[: args.train]
-    n_classes = int(max(y.max(), y_test.max()) + 1)
-    common = dict(model=model, epochs=epochs, batch=ucr.TRAIN["batch"], lr=ucr.TRAIN["lr"],
-                  per_step=args.per_step)
+    (x, y, x_test, y_test), n_classes, common = ucr.dataset_and_training(
+        name, args, model, epochs)
     _, ours, _ = ucr.train_nengo_lmu(x, y, x_test, n_classes, seed, **common)
     keras, _ = ucr.train_keras_lmu(x, y, x_test, n_classes, seed, **common)
     print(f"{name} seed {seed}: nengo_lmu {np.mean(ours == y_test):.3f} keras-lmu "
@@ -91,25 +85,11 @@ def main():
     parser = argument_parser(__doc__)
     parser.add_argument("--datasets", nargs="+", default=DATASETS)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(20)))
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="runs (dataset, seed) at once, each in its own process")
-    parser.add_argument("--per-step", action="store_true",
-                        help="loss on every step; classes from the readout's mean over a series")
-    parser.add_argument("--train", type=int, default=None, help=ucr.argparse_suppress())
+    ucr.add_run_options(parser)
     args = parse_args(parser)
-    if args.jobs < 1:
-        parser.error("--jobs must be at least 1")
-    model = ucr.MODEL
-    if args.tiny:
-        args.datasets, args.seeds, args.train = (
-            ucr.TINY["datasets"], ucr.TINY["seeds"], ucr.TINY["train"])
-        model = ucr.TINY["model"]
+    model, config = ucr.run_settings(parser, args)
     started = time.time()
     results = "ucr_seeds_per_step" if args.per_step else "ucr_seeds"
-    config = dict(model=model, train=ucr.TRAIN, readout="mean" if args.per_step else "last",
-                  seeds=args.seeds, std="population (ddof=0)", tiny=args.tiny)
-    if args.train:  # (a file of other runs is not added to)
-        config["train_series"] = args.train
 
     with contextlib.closing(ucr.each_dataset(args, model, run, compare)) as datasets:
         for dataset, entry in datasets:
