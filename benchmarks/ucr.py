@@ -108,6 +108,8 @@ PUBLISHED_SOURCES = {
         "JapaneseVowels; posted in the repository, not in the paper)"
     ),
 }
+#: the series of several dimensions, those ``--channel-memories`` runs by default
+MULTIVARIATE = ("BasicMotions", "JapaneseVowels")
 #: the model and training of every dataset (epochs scaled to its size)
 MODEL = dict(units=128, order=64)
 TRAIN = dict(batch=16, lr=1e-3, epochs=dict(default=40, ACSF1=30, OSULeaf=40))
@@ -118,16 +120,30 @@ TINY = dict(
 )
 
 
-def build_network(n_classes, seed, model, steps, dims, per_step=False):
-    """The ReLU LMU classifier of every run (window = the series length; its
-    probe keeps every step's readout where the loss is on every step)."""
+def build_network(n_classes, seed, model, x, per_step=False):
+    """The ReLU LMU classifier of every run on training series ``x`` (window =
+    the series length; its probe keeps every step's readout where the loss is
+    on every step). With ``model["memory_d"] == "input_d"`` each input
+    dimension has its own memory channel, its encoders
+    `nengo_lmu.measure.channel_encoders` of ``x``; else one channel, encoders 1."""
     import nengo_lmu  # noqa: PLC0415
+    from nengo_lmu.measure import channel_encoders  # noqa: PLC0415
 
+    steps, dims = x.shape[1:]
+    channels = {}
+    if channel_memories(model):
+        channels = dict(memory_d=dims, input_encoders_init=channel_encoders(x))
     return nengo_lmu.lmu_model(
         n_classes, seed=seed, settings=dict(stateful=False, keep_history=per_step),
         units=model["units"], order=min(model["order"], steps), theta=float(steps),
         input_d=dims, hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
+        **channels,
     )
+
+
+def channel_memories(model):
+    """Whether ``model`` gives each input dimension its own memory channel."""
+    return model.get("memory_d") == "input_d"
 
 
 def labels(y, steps, per_step):
@@ -154,9 +170,9 @@ def train_nengo_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr, per
     from nengo_lmu.dl import prepare_sequences  # noqa: PLC0415
 
     tf.keras.utils.set_random_seed(seed)
-    steps, dims = x.shape[1:]
+    steps = x.shape[1]
     start = time.perf_counter()
-    net = build_network(n_classes, seed, model, steps, dims, per_step)
+    net = build_network(n_classes, seed, model, x, per_step)
     unroll, xp = prepare_sequences(x, network=net)
     _, xtp = prepare_sequences(x_test, network=net)
     with nengo_dl.Simulator(
@@ -195,7 +211,7 @@ def train_keras_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr, per
     steps, dims = x.shape[1:]
     start = time.perf_counter()
     cell = keras_lmu.LMUCell(
-        memory_d=1, order=min(model["order"], steps), theta=float(steps),
+        memory_d=dims if channel_memories(model) else 1, order=min(model["order"], steps), theta=float(steps),
         hidden_cell=tf.keras.layers.Dense(model["units"], activation="relu"),
         hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True,
     )
@@ -230,9 +246,9 @@ def fit_parallel(x, y, n_classes, seed, model, epochs, batch, lr, per_step=False
     from nengo_lmu.parallel import parallel_model  # noqa: PLC0415
 
     tf.keras.utils.set_random_seed(seed)
-    steps, dims = x.shape[1:]
+    steps = x.shape[1]
     start = time.perf_counter()
-    net = build_network(n_classes, seed, model, steps, dims, per_step)
+    net = build_network(n_classes, seed, model, x, per_step)
     keras_model = parallel_model(net, steps, return_sequences=per_step)
     keras_model.compile(
         optimizer=tf.optimizers.Adam(lr),
@@ -363,7 +379,7 @@ def summary(results):
 
 def main():
     parser = argument_parser(__doc__)
-    parser.add_argument("--datasets", nargs="*", default=DATASETS,
+    parser.add_argument("--datasets", nargs="*", default=None,
                         help="datasets to run (none: only rewrite the file's anchors)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--presentation", type=float, default=0.02)
@@ -373,7 +389,8 @@ def main():
     args = parse_args(parser)
     if args.test is not None and args.test < 1:
         parser.error("--test must be at least 1 (or left out: all test series)")
-    model, config = run_settings(parser, args)
+    model, config = run_settings(parser, args, DATASETS)
+    results = results_name("ucr", args)
     if args.tiny:
         args.test = TINY["test"]
     started = time.time()
@@ -384,7 +401,6 @@ def main():
         conversion=dict(memory="sampled", read_window_presentations=READ_WINDOW,
                         peak_rates=PEAK_RATES))
 
-    results = "ucr_per_step" if args.per_step else "ucr"
     energies = retained_energies(TINY["datasets"] if args.tiny else DATASETS, model,
                                  args.train)
 
@@ -411,28 +427,43 @@ def main():
 
 def add_run_options(parser):
     """The options of every run of these datasets' peers: ``--jobs``,
-    ``--per-step`` and (hidden) ``--train N``, the first N training series."""
+    ``--per-step``, ``--channel-memories`` and (hidden) ``--train N``, the
+    first N training series."""
     parser.add_argument("--jobs", type=int, default=1,
                         help="runs (dataset, seed) at once, each in its own process")
     parser.add_argument("--per-step", action="store_true",
                         help="loss on every step; classes from the readout's mean over a series")
+    parser.add_argument("--channel-memories", action="store_true",
+                        help="a memory channel per input dimension, for both peers "
+                             "(default datasets: the multi-dimensional ones)")
     parser.add_argument("--train", type=int, default=None, help=argparse_suppress())
 
 
-def run_settings(parser, args):
+def run_settings(parser, args, datasets):
     """The model and the results file's ``config`` of ``args`` (`add_run_options`;
-    ``--tiny``: `TINY`'s datasets, seeds, training series and model)."""
+    ``--datasets`` left out: ``datasets``, with ``--channel-memories`` those of
+    `MULTIVARIATE`; ``--tiny``: `TINY`'s datasets, seeds, training series and
+    model)."""
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    if args.datasets is None:
+        args.datasets = [d for d in datasets if d in MULTIVARIATE or not args.channel_memories]
     model = MODEL
     if args.tiny:
         args.datasets, args.seeds, args.train = TINY["datasets"], TINY["seeds"], TINY["train"]
         model = TINY["model"]
+    if args.channel_memories:
+        model = dict(model, memory_d="input_d")
     config = dict(model=model, train=TRAIN, readout="mean" if args.per_step else "last",
                   seeds=args.seeds, std="population (ddof=0)", tiny=args.tiny)
     if args.train:  # (a file of other runs is not added to)
         config["train_series"] = args.train
     return model, config
+
+
+def results_name(base, args):
+    """``base``, then ``_channels`` (``--channel-memories``) and ``_per_step``."""
+    return base + "_channels" * args.channel_memories + "_per_step" * args.per_step
 
 
 def dataset_epochs(name, tiny=False):

@@ -83,13 +83,13 @@ def compare(runs):
 
 def main():
     parser = argument_parser(__doc__)
-    parser.add_argument("--datasets", nargs="+", default=DATASETS)
+    parser.add_argument("--datasets", nargs="+", default=None)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(20)))
     ucr.add_run_options(parser)
     args = parse_args(parser)
-    model, config = ucr.run_settings(parser, args)
+    model, config = ucr.run_settings(parser, args, DATASETS)
+    results = ucr.results_name("ucr_seeds", args)
     started = time.time()
-    results = "ucr_seeds_per_step" if args.per_step else "ucr_seeds"
 
     with contextlib.closing(ucr.each_dataset(args, model, run, compare)) as datasets:
         for dataset, entry in datasets:

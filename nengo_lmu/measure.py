@@ -104,3 +104,43 @@ def peak_magnitudes(network, node, sequences, targets, dt=1.0):
         found = [np.abs(x).max(axis=0) for x in outputs]
         peaks = found if peaks is None else [np.maximum(p, f) for p, f in zip(peaks, found)]
     return peaks
+
+
+def channel_encoders(sequences):
+    """Input encoders that give each input dimension its own memory channel,
+    at unit variance: :math:`e_x = \\mathrm{diag}(1 / \\sigma_j)`.
+
+    :math:`\\sigma_j` is the population standard deviation of dimension
+    :math:`j` over every series and step of ``sequences`` (the training
+    inputs, padding included), so that no dimension's memory starts out
+    dominated by the units its data happens to be in. Pass the result as
+    ``input_encoders_init`` of an `.LMU` (or `.lmu_model`) with ``memory_d``
+    equal to ``input_d``. A dimension that never varies keeps the scale 1:
+    its memory is the same for every series whatever the scale.
+
+    Parameters
+    ----------
+    sequences : array_like
+        Shape ``(n_sequences, n_samples, input_d)``.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(input_d, input_d)``.
+
+    Examples
+    --------
+    >>> channel_encoders([[[1.0, 10.0], [-1.0, -10.0]]])
+    array([[1. , 0. ],
+           [0. , 0.1]])
+    """
+    sequences = np.asarray(sequences, dtype=float)
+    if sequences.ndim != 3 or 0 in sequences.shape:
+        raise ValidationError(
+            f"must have shape (n_sequences, n_samples, input_d) (got {sequences.shape})",
+            attr="sequences",
+        )
+    if not np.all(np.isfinite(sequences)):
+        raise ValidationError("must be finite", attr="sequences")
+    std = sequences.reshape(-1, sequences.shape[2]).std(axis=0)
+    return np.diag(1 / np.where(std > 0, std, 1.0))

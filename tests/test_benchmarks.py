@@ -76,6 +76,8 @@ VARIANTS = {
     "psdigits_parallel.json": ("psdigits.py", "--parallel"),
     "ucr_per_step.json": ("ucr.py", "--per-step"),
     "ucr_seeds_per_step.json": ("ucr_seeds.py", "--per-step"),
+    "ucr_channels.json": ("ucr.py", "--channel-memories"),
+    "ucr_seeds_channels.json": ("ucr_seeds.py", "--channel-memories"),
 }
 
 
@@ -126,6 +128,8 @@ def check_tiny(script, name, tmp_path, *options):
     if name.startswith("ucr"):  # the option did what the file's name says
         assert data["config"]["readout"] == ("mean" if name.endswith("per_step") else "last")
         assert data["config"]["seeds"] == [0]
+        channels = data["config"]["model"].get("memory_d") == "input_d"
+        assert channels == ("_channels" in name)
     if not (PUBLISHED / f"{name}.json").exists():
         return  # a new benchmark, not run at full size yet: nothing to compare with
     reference = json.loads((PUBLISHED / f"{name}.json").read_text())
@@ -142,7 +146,7 @@ def check_tiny(script, name, tmp_path, *options):
         first_full = reference[full_sets[0]]
         reference = {k: v for k, v in reference.items() if k not in full_sets}
         reference[tiny_set] = first_full
-        if name in ("ucr", "ucr_per_step"):  # (ucr_seeds: rate runs, on every test series)
+        if not name.startswith("ucr_seeds"):  # (ucr_seeds: rate runs, on every test series)
             assert list(data["retained_energy"]) == [tiny_set]
             reference["retained_energy"] = {tiny_set: reference["retained_energy"][tiny_set]}
             # the spiking test series: all (None) in full runs, a few in the tiny one
@@ -203,6 +207,45 @@ def test_ucr_per_step_targets_and_scores(monkeypatch):
     assert np.array_equal(ucr.scores(out[:, -1], per_step=False), out[:, -1])
     with pytest.raises(ValueError, match="mean over steps"):
         ucr.scores(out[:, -1], per_step=True)
+
+
+def test_ucr_channel_memories(monkeypatch):
+    # --channel-memories: by default the multi-dimensional datasets only (the
+    # others' model would be the default's), a memory channel per input
+    # dimension with nengo_lmu.measure.channel_encoders of the training series
+    import argparse  # pylint: disable=import-outside-toplevel
+
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.measure import channel_encoders  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    ucr = load_benchmark("ucr")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--datasets", nargs="*", default=None)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--tiny", action="store_true")
+    ucr.add_run_options(parser)
+    for options, datasets, name in [
+        ([], ucr.DATASETS, "ucr"),
+        (["--channel-memories"], ["BasicMotions", "JapaneseVowels"], "ucr_channels"),
+        (["--channel-memories", "--datasets", "ArrowHead"], ["ArrowHead"], "ucr_channels"),
+        (["--channel-memories", "--per-step"], ["BasicMotions", "JapaneseVowels"],
+         "ucr_channels_per_step"),
+    ]:
+        args = parser.parse_args(options)
+        model, config = ucr.run_settings(parser, args, ucr.DATASETS)
+        assert args.datasets == datasets
+        assert ucr.results_name("ucr", args) == name
+        assert config["model"] == model
+        assert ucr.channel_memories(model) == ("--channel-memories" in options)
+    x = np.array([1.0, 5.0, 0.2]) * np.random.RandomState(0).standard_normal((4, 10, 3))
+    net = ucr.build_network(2, 0, model, x)
+    lmu = net.networks[0]
+    assert lmu.memory_d == 3
+    assert np.allclose(lmu.input_encoders.transform.init, channel_encoders(x))
+    one = ucr.build_network(2, 0, ucr.MODEL, x).networks[0]
+    assert one.memory_d == 1 and np.allclose(one.input_encoders.transform.init, 1)
 
 
 def test_ucr_seeds_compare(monkeypatch):
