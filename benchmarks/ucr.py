@@ -36,6 +36,14 @@ nonzero). The few leading zeros `prepare_sequences` adds for NengoDL alone
 and left out of its mean, which covers the series' own steps as every other
 peer's does.
 
+With ``--channel-memories`` each peer has a memory channel per input
+dimension (``memory_d = input_d``, `memory_d`): nengo_lmu's input encoders
+start at `nengo_lmu.measure.channel_encoders` of the training series (each
+dimension at unit variance), keras-lmu's at its default Glorot-uniform mix.
+It runs the multi-dimensional datasets (`MULTIVARIATE`) unless
+``--datasets`` names others; for a series of one dimension the model is the
+default one, but for its encoder, 1 / std.
+
 Spreads are the population standard deviation over seeds (ddof = 0).
 With ``--jobs N``, N runs (dataset and seed) go at once, each in its own
 process; every dataset's entry records it (``concurrent_runs``): the
@@ -56,11 +64,12 @@ a series its final state determines, not which part the classes need.
 Usage::
 
     python benchmarks/ucr.py [--datasets ArrowHead ...] [--seeds 0 1 2 3 4]
-                             [--test N] [--jobs N] [--per-step] [--tiny]
-                             [--results DIR]
+                             [--test N] [--jobs N] [--per-step]
+                             [--channel-memories] [--tiny] [--results DIR]
 
-Writes ``benchmarks/results/ucr.json`` (``ucr_per_step.json`` with
-``--per-step``).
+Writes ``benchmarks/results/ucr.json`` (`results_name`: ``ucr_per_step.json``
+with ``--per-step``, ``ucr_channels.json`` with ``--channel-memories``,
+``ucr_channels_per_step.json`` with both).
 """
 
 import concurrent.futures
@@ -124,7 +133,7 @@ def build_network(n_classes, seed, model, x, per_step=False):
     """The ReLU LMU classifier of every run on training series ``x`` (window =
     the series length; its probe keeps every step's readout where the loss is
     on every step). With ``model["memory_d"] == "input_d"`` each input
-    dimension has its own memory channel, its encoders
+    dimension has its own memory channel, the encoders starting at
     `nengo_lmu.measure.channel_encoders` of ``x``; else one channel, encoders 1."""
     import nengo_lmu  # noqa: PLC0415
     from nengo_lmu.measure import channel_encoders  # noqa: PLC0415
@@ -142,8 +151,13 @@ def build_network(n_classes, seed, model, x, per_step=False):
 
 
 def channel_memories(model):
-    """Whether ``model`` gives each input dimension its own memory channel."""
+    """Whether ``model`` has a memory channel per input dimension (``--channel-memories``)."""
     return model.get("memory_d") == "input_d"
+
+
+def memory_d(model, dims):
+    """The number of memory channels of ``model`` for inputs of ``dims`` dimensions."""
+    return dims if channel_memories(model) else 1
 
 
 def labels(y, steps, per_step):
@@ -211,7 +225,7 @@ def train_keras_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr, per
     steps, dims = x.shape[1:]
     start = time.perf_counter()
     cell = keras_lmu.LMUCell(
-        memory_d=dims if channel_memories(model) else 1, order=min(model["order"], steps), theta=float(steps),
+        memory_d=memory_d(model, dims), order=min(model["order"], steps), theta=float(steps),
         hidden_cell=tf.keras.layers.Dense(model["units"], activation="relu"),
         hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True,
     )
@@ -337,18 +351,25 @@ def run(name, seed, args, model, epochs):
 def retained_energies(names, model, train=None):
     """`nengo_lmu.legendre.retained_energy` of each dataset's training series
     (the first ``train`` of them) at the order and window of `build_network`,
-    beside white noise's share (order / steps) as the baseline. None for a
-    series of several dimensions: the model's one memory channel sees a
-    learned mix of them, which the shares of the dimensions do not describe."""
+    beside white noise's share (order / steps) as the baseline. With
+    `channel_memories`, of the series each memory channel starts out seeing
+    (every dimension at unit variance, `nengo_lmu.measure.channel_encoders`);
+    else None for a series of several dimensions: the model's one memory
+    channel sees a learned mix of them, which the shares of the dimensions
+    do not describe."""
     from nengo_lmu.datasets import ucr  # noqa: PLC0415
     from nengo_lmu.legendre import retained_energy  # noqa: PLC0415
+    from nengo_lmu.measure import channel_encoders  # noqa: PLC0415
 
     energies = {}
     for name in names:
         x = ucr(name)[0][:train]
         steps, dims = x.shape[1:]
         order = min(model["order"], steps)
-        share = round(retained_energy(x, order, theta=float(steps)), 4) if dims == 1 else None
+        if channel_memories(model):
+            x = x @ channel_encoders(x).T
+        share = (round(retained_energy(x, order, theta=float(steps)), 4)
+                 if memory_d(model, dims) == dims else None)
         energies[name] = {"share": share, "white_noise": round(order / steps, 4)}
     return energies
 
@@ -401,8 +422,10 @@ def main():
         conversion=dict(memory="sampled", read_window_presentations=READ_WINDOW,
                         peak_rates=PEAK_RATES))
 
-    energies = retained_energies(TINY["datasets"] if args.tiny else DATASETS, model,
-                                 args.train)
+    energies = retained_energies(
+        TINY["datasets"] if args.tiny else [
+            d for d in DATASETS if d in MULTIVARIATE or not args.channel_memories],
+        model, args.train)
 
     def store(name=None, entry=None):
         # the file is read again at each write: runs of other datasets in
@@ -434,7 +457,7 @@ def add_run_options(parser):
     parser.add_argument("--per-step", action="store_true",
                         help="loss on every step; classes from the readout's mean over a series")
     parser.add_argument("--channel-memories", action="store_true",
-                        help="a memory channel per input dimension, for both peers "
+                        help="memory_d = input_d for both peers "
                              "(default datasets: the multi-dimensional ones)")
     parser.add_argument("--train", type=int, default=None, help=argparse_suppress())
 

@@ -23,12 +23,15 @@ Usage::
 
     python benchmarks/ucr_seeds.py [--datasets BasicMotions ...]
                                    [--seeds 0 1 ...] [--per-step] [--jobs N]
-                                   [--tiny] [--results DIR]
+                                   [--channel-memories] [--tiny] [--results DIR]
 
 Writes ``benchmarks/results/ucr_seeds.json`` (``ucr_seeds_per_step.json``
 with ``--per-step``: every step trained on, classes from the mean readout,
-as ``ucr.py --per-step``); a dataset's runs are written once all its seeds
-are done, beside the datasets already in that file with the same settings.
+as ``ucr.py --per-step``; ``ucr_seeds_channels.json`` with
+``--channel-memories``: a memory channel per input dimension, on the
+multi-dimensional datasets, as ``ucr.py --channel-memories``); a
+dataset's runs are written once all its seeds are done, beside the datasets
+already in that file with the same settings.
 """
 
 import contextlib

@@ -14,14 +14,17 @@ from nengo_lmu.params import check_param
 from nengo_lmu.paths import copy_network, counterpart
 
 
-def check_sequences(sequences, node, attr="sequences"):
-    """``sequences`` as a float array ``(n_sequences, n_samples, node.size_out)``."""
+def check_sequences(sequences, node=None, attr="sequences"):
+    """``sequences`` as a float array ``(n_sequences, n_samples, node.size_out)``
+    (any number of dimensions without a ``node``)."""
     sequences = np.asarray(sequences, dtype=float)
-    size = node.size_out
-    if sequences.ndim != 3 or sequences.shape[2] != size or 0 in sequences.shape:
+    size = "n_dimensions" if node is None else node.size_out
+    if sequences.ndim != 3 or 0 in sequences.shape or (
+        node is not None and sequences.shape[2] != size
+    ):
         raise ValidationError(
-            f"must have shape (n_sequences, n_samples, {size}) for {node} "
-            f"(got {sequences.shape})",
+            f"must have shape (n_sequences, n_samples, {size})"
+            f"{'' if node is None else f' for {node}'} (got {sequences.shape})",
             attr=attr,
         )
     if not np.all(np.isfinite(sequences)):
@@ -134,13 +137,8 @@ def channel_encoders(sequences):
     array([[1. , 0. ],
            [0. , 0.1]])
     """
-    sequences = np.asarray(sequences, dtype=float)
-    if sequences.ndim != 3 or 0 in sequences.shape:
-        raise ValidationError(
-            f"must have shape (n_sequences, n_samples, input_d) (got {sequences.shape})",
-            attr="sequences",
-        )
-    if not np.all(np.isfinite(sequences)):
-        raise ValidationError("must be finite", attr="sequences")
-    std = sequences.reshape(-1, sequences.shape[2]).std(axis=0)
-    return np.diag(1 / np.where(std > 0, std, 1.0))
+    samples = check_sequences(sequences)
+    samples = samples.reshape(-1, samples.shape[2])
+    # (a constant's computed std can round to a tiny nonzero value)
+    varies = np.ptp(samples, axis=0) > 0
+    return np.diag(1 / np.where(varies, samples.std(axis=0), 1.0))

@@ -71,12 +71,13 @@ def layout_errors(tiny, published, path=""):
     return [] if type(tiny) is type(published) else [f"{path}: {tiny!r} vs {published!r}"]
 
 
-#: results files a script writes under another name, with the option that does
+#: results files a script writes under another name, with the options that do
 VARIANTS = {
     "psdigits_parallel.json": ("psdigits.py", "--parallel"),
     "ucr_per_step.json": ("ucr.py", "--per-step"),
     "ucr_seeds_per_step.json": ("ucr_seeds.py", "--per-step"),
     "ucr_channels.json": ("ucr.py", "--channel-memories"),
+    "ucr_channels_per_step.json": ("ucr.py", "--channel-memories", "--per-step"),
     "ucr_seeds_channels.json": ("ucr_seeds.py", "--channel-memories"),
 }
 
@@ -92,8 +93,8 @@ def test_every_benchmark_is_tested():
 
 @pytest.mark.parametrize("results", sorted(VARIANTS))
 def test_benchmark_variant_tiny(results, tmp_path):
-    script, option = VARIANTS[results]
-    check_tiny(script, results[: -len(".json")], tmp_path, option)
+    script, *options = VARIANTS[results]
+    check_tiny(script, results[: -len(".json")], tmp_path, *options)
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
@@ -210,9 +211,10 @@ def test_ucr_per_step_targets_and_scores(monkeypatch):
 
 
 def test_ucr_channel_memories(monkeypatch):
-    # --channel-memories: by default the multi-dimensional datasets only (the
-    # others' model would be the default's), a memory channel per input
-    # dimension with nengo_lmu.measure.channel_encoders of the training series
+    # --channel-memories: by default the multi-dimensional datasets only (for
+    # the others only the encoder, 1 / std, would change), a memory channel per
+    # input dimension starting at nengo_lmu.measure.channel_encoders of the
+    # training series
     import argparse  # pylint: disable=import-outside-toplevel
 
     import numpy as np  # pylint: disable=import-outside-toplevel
@@ -226,25 +228,28 @@ def test_ucr_channel_memories(monkeypatch):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--tiny", action="store_true")
     ucr.add_run_options(parser)
-    for options, datasets, name in [
-        ([], ucr.DATASETS, "ucr"),
-        (["--channel-memories"], ["BasicMotions", "JapaneseVowels"], "ucr_channels"),
-        (["--channel-memories", "--datasets", "ArrowHead"], ["ArrowHead"], "ucr_channels"),
+    for options, datasets, name, model in [
+        ([], ucr.DATASETS, "ucr", ucr.MODEL),
+        (["--datasets"], [], "ucr", ucr.MODEL),  # (ucr.py: only the anchors written)
+        (["--channel-memories"], ["BasicMotions", "JapaneseVowels"], "ucr_channels",
+         dict(ucr.MODEL, memory_d="input_d")),
+        (["--channel-memories", "--datasets", "ArrowHead"], ["ArrowHead"], "ucr_channels",
+         dict(ucr.MODEL, memory_d="input_d")),
         (["--channel-memories", "--per-step"], ["BasicMotions", "JapaneseVowels"],
-         "ucr_channels_per_step"),
+         "ucr_channels_per_step", dict(ucr.MODEL, memory_d="input_d")),
+        (["--channel-memories", "--tiny"], ucr.TINY["datasets"], "ucr_channels",
+         dict(ucr.TINY["model"], memory_d="input_d")),
     ]:
         args = parser.parse_args(options)
-        model, config = ucr.run_settings(parser, args, ucr.DATASETS)
+        got, config = ucr.run_settings(parser, args, ucr.DATASETS)
         assert args.datasets == datasets
         assert ucr.results_name("ucr", args) == name
-        assert config["model"] == model
-        assert ucr.channel_memories(model) == ("--channel-memories" in options)
+        assert got == model and config["model"] == model
     x = np.array([1.0, 5.0, 0.2]) * np.random.RandomState(0).standard_normal((4, 10, 3))
-    net = ucr.build_network(2, 0, model, x)
-    lmu = net.networks[0]
+    lmu = ucr.build_network(2, 0, dict(ucr.MODEL, memory_d="input_d"), x).lmu
     assert lmu.memory_d == 3
     assert np.allclose(lmu.input_encoders.transform.init, channel_encoders(x))
-    one = ucr.build_network(2, 0, ucr.MODEL, x).networks[0]
+    one = ucr.build_network(2, 0, ucr.MODEL, x).lmu
     assert one.memory_d == 1 and np.allclose(one.input_encoders.transform.init, 1)
 
 
@@ -285,7 +290,7 @@ def test_ucr_seeds_compare(monkeypatch):
     assert same["difference_points"] == 0 and same["mann_whitney_p"] == 1.0
 
 
-@pytest.mark.parametrize("name", ["ucr", "ucr_per_step"])
+@pytest.mark.parametrize("name", ["ucr", "ucr_per_step", "ucr_channels"])
 def test_ucr_seeds_holds_the_ucr_runs(name):
     # the docs' claim: ucr.json's seeds (0-4) are the first of ucr_seeds.json's,
     # with the same accuracies for both peers
@@ -338,17 +343,21 @@ def test_add_results_merges_same_config(tmp_path):
         "benchmark": "r", "config": {"k": 2}, "c": 3.0}
 
 
-@pytest.mark.parametrize("name", ["ucr", "ucr_per_step"])
+@pytest.mark.parametrize("name", ["ucr", "ucr_per_step", "ucr_channels"])
 def test_ucr_retained_energy_is_the_models(name, monkeypatch):
     # the published share of each dataset that the memory keeps is what the
     # benchmark's model keeps of that dataset now
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     ucr = load_benchmark("ucr")
     published = json.loads((PUBLISHED / f"{name}.json").read_text())
-    assert published["config"]["model"] == ucr.MODEL
-    now = ucr.retained_energies(ucr.DATASETS, ucr.MODEL)
+    model = published["config"]["model"]
+    channels = name.startswith("ucr_channels")
+    assert model == (dict(ucr.MODEL, memory_d="input_d") if channels else ucr.MODEL)
+    now = ucr.retained_energies(ucr.MULTIVARIATE if channels else ucr.DATASETS, model)
     assert published["retained_energy"].keys() == now.keys()
     for dataset, entry in now.items():
         assert published["retained_energy"][dataset] == pytest.approx(entry, abs=1e-4), dataset
-    # the multi-dimensional series have none (their mix is learned)
-    assert now["BasicMotions"]["share"] is None and now["ArrowHead"]["share"] > 0.9
+    if channels:  # each dimension in its own memory, at unit variance
+        assert all(0 < entry["share"] <= 1 for entry in now.values())
+    else:  # the multi-dimensional series have none (their mix is learned)
+        assert now["BasicMotions"]["share"] is None and now["ArrowHead"]["share"] > 0.9
