@@ -423,9 +423,7 @@ def main():
                         peak_rates=PEAK_RATES))
 
     energies = retained_energies(
-        TINY["datasets"] if args.tiny else [
-            d for d in DATASETS if d in MULTIVARIATE or not args.channel_memories],
-        model, args.train)
+        TINY["datasets"] if args.tiny else default_datasets(DATASETS, args), model, args.train)
 
     def store(name=None, entry=None):
         # the file is read again at each write: runs of other datasets in
@@ -470,7 +468,7 @@ def run_settings(parser, args, datasets):
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     if args.datasets is None:
-        args.datasets = [d for d in datasets if d in MULTIVARIATE or not args.channel_memories]
+        args.datasets = default_datasets(datasets, args)
     model = MODEL
     if args.tiny:
         args.datasets, args.seeds, args.train = TINY["datasets"], TINY["seeds"], TINY["train"]
@@ -482,6 +480,12 @@ def run_settings(parser, args, datasets):
     if args.train:  # (a file of other runs is not added to)
         config["train_series"] = args.train
     return model, config
+
+
+def default_datasets(datasets, args):
+    """Those of ``datasets`` ``args`` runs by default: with ``--channel-memories``
+    the multi-dimensional ones (`MULTIVARIATE`), else all."""
+    return [d for d in datasets if d in MULTIVARIATE or not args.channel_memories]
 
 
 def results_name(base, args):
