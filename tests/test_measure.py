@@ -18,7 +18,7 @@ def test_channel_encoders_against_numpy(rng):
 
 
 def test_channel_encoders_keep_a_constant_dimension(rng):
-    # (0.1's computed std is 3e-17, not 0)
+    # (a constant 0.1's computed std is of order 1e-16, not 0)
     x = np.concatenate([rng.standard_normal((7, 100, 1)) * 2, np.full((7, 100, 1), 0.1)], axis=2)
     assert np.allclose(np.diag(channel_encoders(x)), [1 / x[:, :, 0].std(), 1.0])
 
