@@ -11,9 +11,9 @@ import os
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import BoolParam, IntParam, NumberParam, StringParam
+from nengo.params import BoolParam, IntParam, StringParam
 
-from nengo_lmu.params import check_param
+from nengo_lmu.params import FiniteNumberParam, check_param
 
 
 def ps_digits(permutation_seed=0, test_fraction=0.25, split_seed=0):
@@ -50,7 +50,7 @@ def ps_digits(permutation_seed=0, test_fraction=0.25, split_seed=0):
     )
 
     check_param(
-        NumberParam("test_fraction", low=0, high=1, low_open=True, high_open=True),
+        FiniteNumberParam("test_fraction", low=0, high=1, low_open=True, high_open=True),
         test_fraction,
     )
     digits = load_digits()
@@ -384,7 +384,7 @@ def mackey_glass(
         Shape ``(n_steps,)``.
     """
     n_steps = check_param(IntParam("n_steps", low=1), n_steps)
-    tau = check_param(NumberParam("tau", low=0, low_open=True), tau)
+    tau = check_param(FiniteNumberParam("tau", low=0, low_open=True), tau)
     substeps = check_param(IntParam("substeps", low=1), substeps)
     h = dt / substeps
     lag = int(round(tau / h))

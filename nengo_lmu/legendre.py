@@ -29,11 +29,11 @@ References
 import numpy as np
 import scipy.linalg
 from nengo.exceptions import ValidationError
-from nengo.params import IntParam, NumberParam
+from nengo.params import IntParam
 from scipy.special import eval_sh_legendre
 
 from nengo_lmu.system import LinearSystem
-from nengo_lmu.params import check_param
+from nengo_lmu.params import FiniteNumberParam, check_param
 
 
 def legendre_memory(order, theta):
@@ -66,9 +66,7 @@ def legendre_memory(order, theta):
     array([ 1., -3.,  5.])
     """
     order = check_param(IntParam("order", low=1), order)
-    theta = check_param(NumberParam("theta", low=0, low_open=True), theta)
-    if not np.isfinite(theta):  # 1 / theta = 0: a memory of nothing
-        raise ValidationError("must be finite", attr="theta")
+    theta = check_param(FiniteNumberParam("theta", low=0, low_open=True), theta)
 
     i = np.arange(order)[:, None]
     j = np.arange(order)[None, :]
@@ -181,9 +179,7 @@ def retained_energy(sequences, order, theta=None, dt=1.0, method="zoh"):
     if energy == 0:
         raise ValidationError("are all zero: they have no energy to keep", attr="sequences")
     order = check_param(IntParam("order", low=1), order)
-    dt = check_param(NumberParam("dt", low=0, low_open=True), dt)
-    if not np.isfinite(dt):  # (theta's own check is legendre_memory's)
-        raise ValidationError("must be finite", attr="dt")
+    dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
     theta = steps * dt if theta is None else theta
     A, B = legendre_memory(order, theta)
     memory = LinearSystem((A, B, np.eye(order), np.zeros((order, 1))), method=method)
@@ -227,7 +223,7 @@ class LegendreDelay(LinearSystem):
     0.09 at 0.05 s, 1.0000 at 0.3 s
     """
 
-    theta = NumberParam("theta", low=0, low_open=True, readonly=True)
+    theta = FiniteNumberParam("theta", low=0, low_open=True, readonly=True)
     order = IntParam("order", low=1, readonly=True)
 
     def __init__(self, theta, order, **kwargs):

@@ -46,7 +46,6 @@ import nengo
 import nengo_loihi
 import numpy as np
 from nengo.exceptions import BuildError, ValidationError
-from nengo.params import NumberParam
 from nengo_loihi.builder import Model
 from nengo_loihi.decode_neurons import OnOffDecodeNeurons
 
@@ -58,7 +57,7 @@ from nengo_lmu.loihi_limits import (  # noqa: F401  (part of this module's API)
     min_decoded_transform,
 )
 from nengo_lmu.networks.memory import LegendreMemory
-from nengo_lmu.params import check_param
+from nengo_lmu.params import FiniteNumberParam, check_param
 from nengo_lmu.paths import base_object
 
 #: The tuning `nengo_loihi.set_defaults` gives ensembles, passed explicitly so
@@ -215,7 +214,7 @@ class Simulator(nengo_loihi.Simulator):
     def model_for(network, dt=0.001, decode_tau=None):
         """The `nengo_loihi.builder.Model` that `Simulator` builds ``network`` into."""
         decode_tau = check_param(
-            NumberParam("decode_tau", low=0, optional=True), decode_tau
+            FiniteNumberParam("decode_tau", low=0, optional=True), decode_tau
         )
         needed = [
             mem

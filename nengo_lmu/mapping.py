@@ -20,9 +20,8 @@ import warnings
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import NumberParam
 
-from nengo_lmu.params import check_param
+from nengo_lmu.params import FiniteNumberParam, check_param
 from nengo_lmu.system import LinearSystem, UnstableSystemWarning
 
 
@@ -163,7 +162,7 @@ def ss2sim(sys, synapse, dt=None):
             )
         A, B, C, D = sys.ss
     else:
-        dt = check_param(NumberParam("dt", low=0, low_open=True), dt)
+        dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
         A, B, C, D = _digital(sys, dt).ss
         c = _discrete_polynomial(c, dt)
     Ap = _matpoly(c, A)
@@ -271,7 +270,7 @@ def state_rms(sys, high, rms=1.0, n_freqs=2000):
     array([0.999])
     """
     sys = _as_system(sys)
-    high = check_param(NumberParam("high", low=0, low_open=True), high)
+    high = check_param(FiniteNumberParam("high", low=0, low_open=True), high)
     A, B = sys.A, sys.B
     if not sys.analog:
         if sys.dt is None:

@@ -8,9 +8,8 @@ measurements on the training set, not from constants.
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import NumberParam
 
-from nengo_lmu.params import check_param
+from nengo_lmu.params import FiniteNumberParam, check_param
 from nengo_lmu.paths import copy_network, counterpart
 
 
@@ -56,7 +55,7 @@ def simulate_sequences(network, node, sequences, targets, dt=1.0):
     list of ndarray
         For each sequence, each target's output, ``(n_samples, size)``.
     """
-    dt = check_param(NumberParam("dt", low=0, low_open=True), dt)
+    dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
     sequences = check_sequences(sequences, node)
     copy = copy_network(network)
     feed = counterpart(node, network, copy)

@@ -1,6 +1,37 @@
 """Validation helpers built on Nengo's parameter descriptors."""
 
-from nengo.params import Parameter
+import numbers
+
+import numpy as np
+from nengo.exceptions import ValidationError
+from nengo.params import NumberParam, Parameter
+
+
+class FiniteNumberParam(NumberParam):
+    """A `~nengo.params.NumberParam` that refuses NaN and infinity by name.
+
+    Nengo's own compares NaN with its bounds and fails with a ``TypeError``
+    that names nothing; every number parameter of nengo_lmu (window lengths,
+    time steps, rates, ranges) is meaningless unless finite, so each is one
+    of these.
+
+    Examples
+    --------
+    >>> check_param(FiniteNumberParam("theta", low=0, low_open=True), float("nan"))
+    Traceback (most recent call last):
+    ...
+    nengo.exceptions.ValidationError: theta: must be a finite number (got nan)
+    """
+
+    def coerce(self, instance, num):
+        if isinstance(num, np.ndarray) and num.shape == ():
+            num = num.item()
+        if isinstance(num, numbers.Number) and not isinstance(num, bool):
+            if not np.isfinite(num):
+                raise ValidationError(
+                    f"must be a finite number (got {num})", attr=self.name, obj=instance
+                )
+        return super().coerce(instance, num)
 
 
 def check_param(param, value, obj=None):

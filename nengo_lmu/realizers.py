@@ -30,10 +30,10 @@ References
 import numpy as np
 import scipy.linalg
 from nengo.exceptions import ValidationError
-from nengo.params import IntParam, NumberParam
+from nengo.params import IntParam
 
 from nengo_lmu.mapping import normalize, state_rms
-from nengo_lmu.params import check_param
+from nengo_lmu.params import FiniteNumberParam, check_param
 from nengo_lmu.system import LinearSystem
 
 #: Default ``rms_per_radius`` of `RMS`: how many state RMS fit into an
@@ -129,7 +129,7 @@ class RMS(Realizer):
 
     def __init__(self, rms_per_radius=RMS_PER_RADIUS, basis=None):
         self.rms_per_radius = check_param(
-            NumberParam("rms_per_radius", low=0, low_open=True), rms_per_radius
+            FiniteNumberParam("rms_per_radius", low=0, low_open=True), rms_per_radius
         )
         if basis is not None and not isinstance(basis, Realizer):
             raise ValidationError(f"must be a Realizer (got {basis!r})", attr="basis")

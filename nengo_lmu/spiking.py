@@ -20,14 +20,14 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
-from nengo.params import EnumParam, IntParam, NumberParam
+from nengo.params import EnumParam, IntParam
 from nengo.synapses import SynapseParam
 
 from nengo_lmu.measure import check_sequences, peak_magnitudes
 from nengo_lmu.metrics import fan_out, spike_count
 from nengo_lmu.networks.lmu import LMU
 from nengo_lmu.networks.memory import LegendreMemory
-from nengo_lmu.params import check_param
+from nengo_lmu.params import FiniteNumberParam, check_param
 from nengo_lmu.paths import base_object, copy_network, counterpart, index_of, object_at
 
 #: rate neuron type -> spiking counterpart with the same mean output
@@ -242,7 +242,7 @@ class SpikingConversion:
             )
         if read_delay is None:
             read_delay = self.output_lag + getattr(simulator, "latency_steps", 0) * dt
-        read_delay = check_param(NumberParam("read_delay", low=0), read_delay)
+        read_delay = check_param(FiniteNumberParam("read_delay", low=0), read_delay)
         delay = int(round(read_delay / dt))
         if delay >= steps:
             raise ValidationError(
@@ -258,7 +258,7 @@ class SpikingConversion:
         held = len(sampled) == len(self.lmus)
         if read_window is None:
             read_window = READ_WINDOW * self.presentation_time if held else 0.0
-        read_window = check_param(NumberParam("read_window", low=0), read_window)
+        read_window = check_param(FiniteNumberParam("read_window", low=0), read_window)
         window = max(int(round(read_window / dt)), 1)
         if window > 1 and not held:
             raise ValidationError(
@@ -422,11 +422,11 @@ def to_spiking(
     frozen), since rebuilding would draw them anew.
     """
     presentation_time = check_param(
-        NumberParam("presentation_time", low=0, low_open=True), presentation_time
+        FiniteNumberParam("presentation_time", low=0, low_open=True), presentation_time
     )
-    dt_train = check_param(NumberParam("dt_train", low=0, low_open=True), dt_train)
+    dt_train = check_param(FiniteNumberParam("dt_train", low=0, low_open=True), dt_train)
     scale_firing_rates = check_param(
-        NumberParam("scale_firing_rates", low=0, low_open=True, optional=True),
+        FiniteNumberParam("scale_firing_rates", low=0, low_open=True, optional=True),
         scale_firing_rates,
     )
     if isinstance(neuron_type, str):

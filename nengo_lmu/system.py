@@ -5,9 +5,11 @@ import warnings
 import numpy as np
 import scipy.signal
 from nengo.exceptions import BuildError, ValidationError
-from nengo.params import BoolParam, EnumParam, NdarrayParam, NumberParam
+from nengo.params import BoolParam, EnumParam, NdarrayParam
 from nengo.processes import Process
 from nengo.synapses import LinearFilter, Synapse
+
+from nengo_lmu.params import FiniteNumberParam
 
 DISCRETIZATION_METHODS = ("zoh", "euler", "bilinear")
 
@@ -95,7 +97,7 @@ class LinearSystem(Synapse):
     D = NdarrayParam("D", shape=("*", "*"), readonly=True)
     analog = BoolParam("analog", readonly=True)
     method = EnumParam("method", values=DISCRETIZATION_METHODS, readonly=True)
-    dt = NumberParam("dt", low=0, low_open=True, optional=True, readonly=True)
+    dt = FiniteNumberParam("dt", low=0, low_open=True, optional=True, readonly=True)
 
     def __init__(self, sys, analog=True, method=None, dt=None, **kwargs):
         if isinstance(sys, LinearSystem):
@@ -688,7 +690,7 @@ class SampledSystem(Process):
         (else a ValidationError at build time).
     """
 
-    period = NumberParam("period", low=0, low_open=True)
+    period = FiniteNumberParam("period", low=0, low_open=True)
 
     def __init__(self, system, period, **kwargs):
         if not isinstance(system, LinearSystem) or isinstance(system, TimeScaledSystem):

@@ -4,10 +4,10 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
-from nengo.params import BoolParam, IntParam, NumberParam
+from nengo.params import BoolParam, IntParam
 
 from nengo_lmu.networks.memory import LegendreMemory
-from nengo_lmu.params import ParamsInState
+from nengo_lmu.params import FiniteNumberParam, ParamsInState
 
 
 def glorot_normal(fan_in, fan_out):
@@ -113,7 +113,7 @@ class LMU(ParamsInState, nengo.Network):
 
     units = IntParam("units", low=1)
     order = IntParam("order", low=1)
-    theta = NumberParam("theta", low=0, low_open=True)
+    theta = FiniteNumberParam("theta", low=0, low_open=True)
     input_d = IntParam("input_d", low=1)
     memory_d = IntParam("memory_d", low=1)
     hidden_neuron_type = NeuronTypeParam("hidden_neuron_type", optional=True)

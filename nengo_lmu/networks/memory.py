@@ -4,7 +4,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
-from nengo.params import BoolParam, EnumParam, IntParam, NumberParam
+from nengo.params import BoolParam, EnumParam, IntParam
 from nengo.synapses import SynapseParam
 
 from nengo_lmu.legendre import legendre_memory
@@ -14,7 +14,7 @@ from nengo_lmu.networks.linear import (
     loop_synapse,
     state_node,
 )
-from nengo_lmu.params import ParamsInState
+from nengo_lmu.params import FiniteNumberParam, ParamsInState
 from nengo_lmu.realizers import RMS, RMS_PER_RADIUS
 from nengo_lmu.system import (
     DISCRETIZATION_METHODS,
@@ -190,22 +190,22 @@ class LegendreMemory(ParamsInState, nengo.Network):
     )
 
     order = IntParam("order", low=1)
-    theta = NumberParam("theta", low=0, low_open=True)
+    theta = FiniteNumberParam("theta", low=0, low_open=True)
     memory_d = IntParam("memory_d", low=1)
     method = EnumParam("method", values=DISCRETIZATION_METHODS)
     n_neurons = IntParam("n_neurons", low=1, optional=True)
     neuron_type = NeuronTypeParam("neuron_type")
     synapse = SynapseParam("synapse")
-    dt = NumberParam("dt", low=0, low_open=True, optional=True)
-    input_high = NumberParam("input_high", low=0, low_open=True, optional=True)
-    input_rms = NumberParam("input_rms", low=0, low_open=True)
-    radius_rms = NumberParam("radius_rms", low=0, low_open=True)
+    dt = FiniteNumberParam("dt", low=0, low_open=True, optional=True)
+    input_high = FiniteNumberParam("input_high", low=0, low_open=True, optional=True)
+    input_rms = FiniteNumberParam("input_rms", low=0, low_open=True)
+    radius_rms = FiniteNumberParam("radius_rms", low=0, low_open=True)
     target = EnumParam("target", values=("nengo", "loihi"))
     weights = BoolParam("weights", optional=True)
     readout_synapse = SynapseParam("readout_synapse", optional=True)
     trainable_theta = BoolParam("trainable_theta")
     trainable_matrices = BoolParam("trainable_matrices")
-    sample_period = NumberParam("sample_period", low=0, low_open=True, optional=True)
+    sample_period = FiniteNumberParam("sample_period", low=0, low_open=True, optional=True)
 
     def __init__(
         self,
