@@ -16,6 +16,8 @@ sample it holds still, so that the last output can be averaged over as long
 a window as the spike noise needs (`SpikingConversion.run`).
 """
 
+import numbers
+
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
@@ -23,7 +25,7 @@ from nengo.neurons import NeuronTypeParam
 from nengo.params import EnumParam, IntParam
 from nengo.synapses import SynapseParam
 
-from nengo_lmu.measure import check_sequences, peak_magnitudes
+from nengo_lmu.measure import check_sequences, simulate_sequences
 from nengo_lmu.metrics import fan_out, spike_count
 from nengo_lmu.networks.lmu import LMU
 from nengo_lmu.networks.memory import LegendreMemory
@@ -50,6 +52,8 @@ def spiking_equivalent(neuron_type, scale=1.0):
         ``1 / scale`` (the caller multiplies the input current by ``scale``),
         so the mean output is unchanged and more spikes carry it.
     """
+    neuron_type = check_param(NeuronTypeParam("neuron_type"), neuron_type)
+    scale = check_param(FiniteNumberParam("scale", low=0, low_open=True), scale)
     if neuron_type.spiking:
         return neuron_type
     for rate_type, spiking_type in SPIKING_EQUIVALENTS.items():
@@ -70,6 +74,20 @@ def spiking_equivalent(neuron_type, scale=1.0):
     )
 
 
+def check_synapse(synapse, attr="synapse"):
+    """``synapse`` as a `~nengo.synapses.Synapse` (a number: a ``Lowpass``
+    time constant, finite and not negative) or None.
+
+    Examples
+    --------
+    >>> check_synapse(0.005)
+    Lowpass(tau=0.005)
+    """
+    if isinstance(synapse, numbers.Number):
+        synapse = check_param(FiniteNumberParam(attr, low=0), synapse)
+    return check_param(SynapseParam(attr, optional=True), synapse)
+
+
 def synapse_delay(synapse):
     """Mean delay of ``synapse``'s impulse response (its group delay at DC).
 
@@ -82,6 +100,7 @@ def synapse_delay(synapse):
     >>> synapse_delay(nengo.Lowpass(0.004)), synapse_delay(nengo.Alpha(0.01))
     (0.004, 0.02)
     """
+    synapse = check_synapse(synapse)
     if synapse is None:
         return 0.0
     if not isinstance(synapse, nengo.LinearFilter) or not synapse.analog:
@@ -107,8 +126,14 @@ class SpikingConversion:
     ----------
     network : nengo.Network
         The converted copy (the original is untouched).
+    original : nengo.Network or None
+        The network it was converted from: `find` and `run` map its objects
+        to their copies.
     presentation_time : float
         Simulated time each input sample is held for.
+    dt : float
+        The simulator time-step it was converted for (`run`'s default):
+        ``presentation_time`` is a whole number of them.
     time_scale : float
         ``presentation_time / dt_train``: every memory's theta was multiplied
         by this.
@@ -137,19 +162,52 @@ class SpikingConversion:
         output_lag=0.0,
         scale_firing_rates=1.0,
         input_scales=None,
+        dt=0.001,
+        original=None,
     ):
         self.network = network
+        self.original = original
         self.presentation_time = presentation_time
+        self.dt = dt
         self.time_scale = time_scale
         self.lmus = lmus
         self.output_lag = output_lag
         self.scale_firing_rates = scale_firing_rates
         self.input_scales = [{} for _ in lmus] if input_scales is None else input_scales
 
-    def find(self, obj, original):
-        """The copy of ``obj``, an object of the ``original`` network."""
-        index = index_of(original, obj)
+    def find(self, obj, original=None):
+        """The copy of ``obj``, an object of the ``original`` network (by
+        default the one this was converted from)."""
+        original = self.original if original is None else original
+        if not isinstance(original, nengo.Network):
+            raise ValidationError(
+                f"must be the network that was converted (got {original!r})",
+                attr="original",
+            )
+        try:
+            index = index_of(original, obj)
+        except KeyError:
+            raise ValidationError(
+                f"{obj!r} is not an object of {original}", attr="obj"
+            ) from None
         return object_at(self.network, index)
+
+    def _resolve(self, obj, kind, attr):
+        """``obj`` if a ``kind`` of the converted network, its copy if one of
+        the original; else refused, naming ``attr``."""
+        if isinstance(obj, kind):
+            for network in (self.network, self.original):
+                try:
+                    if network is not None:
+                        return object_at(self.network, index_of(network, obj))
+                except KeyError:  # not in it
+                    continue
+        raise ValidationError(
+            f"must be a nengo.{kind.__name__} of the converted network "
+            "(conv.find(obj, original)) or of the network it was converted from "
+            f"(got {obj!r})",
+            attr=attr,
+        )
 
     def run(
         self,
@@ -196,11 +254,12 @@ class SpikingConversion:
             A simulator class, e.g. ``nengo.Simulator`` or
             ``nengo_loihi.Simulator`` (with ``target="sim"`` in ``sim_kwargs``).
         node : nengo.Node
-            The input node (of the converted network).
+            The input node: of the converted network (`find`), or of the
+            original, which is mapped to its copy.
         sequences : array_like
             Shape ``(n_sequences, n_samples, size_out)``.
         probe : nengo.Probe
-            Probe (of the converted network) to read.
+            Probe to read, of the converted network or the original (mapped).
         parallel : int, optional
             Sequences simulated at once.
         read_delay : float, optional
@@ -213,7 +272,9 @@ class SpikingConversion:
             otherwise. More than one step where any memory is continuous is
             refused.
         **sim_kwargs
-            Passed to ``simulator`` (``dt`` defaults to 0.001).
+            Passed to ``simulator``. ``dt`` defaults to `dt`, the one
+            converted for; ``presentation_time`` must be a whole number of
+            steps of it.
 
         Returns
         -------
@@ -228,26 +289,39 @@ class SpikingConversion:
             synaptic events they cause (spikes times outgoing synapses), over
             the whole run of each sequence, its read window included.
         """
+        if not callable(simulator):
+            raise ValidationError(
+                f"must be a simulator class such as nengo.Simulator (got {simulator!r})",
+                attr="simulator",
+            )
+        node = self._resolve(node, nengo.Node, "node")
+        probe = self._resolve(probe, nengo.Probe, "probe")
         sequences = check_sequences(sequences, node)
         parallel = check_param(IntParam("parallel", low=1), parallel)
-        sim_kwargs.setdefault("dt", 0.001)
+        sim_kwargs.setdefault("dt", self.dt)
         sim_kwargs.setdefault("progress_bar", False)
-        dt = sim_kwargs["dt"]
-        steps = int(round(self.presentation_time / dt))
-        if not np.isclose(steps * dt, self.presentation_time):
-            raise ValidationError(
-                f"presentation_time {self.presentation_time} is not a whole number "
-                f"of dt={dt} steps",
-                attr="presentation_time",
-            )
-        if read_delay is None:
-            read_delay = self.output_lag + getattr(simulator, "latency_steps", 0) * dt
+        dt = sim_kwargs["dt"] = check_param(
+            FiniteNumberParam("dt", low=0, low_open=True), sim_kwargs["dt"]
+        )
+        steps = presentation_steps(self.presentation_time, dt)
+        latency = getattr(simulator, "latency_steps", 0) * dt
+        default_delay = read_delay is None
+        if default_delay:
+            read_delay = self.output_lag + latency
         read_delay = check_param(FiniteNumberParam("read_delay", low=0), read_delay)
         delay = int(round(read_delay / dt))
         if delay >= steps:
+            source = (
+                f" (the default: the output_lag {self.output_lag:g} s of the synapse "
+                f"given to to_spiking, plus the simulator's latency {latency:g} s; "
+                "convert with a shorter synapse or a longer presentation_time, or "
+                "give a shorter read_delay)"
+                if default_delay
+                else ""
+            )
             raise ValidationError(
                 f"{read_delay:g} s is not shorter than the presentation_time "
-                f"({self.presentation_time:g} s)",
+                f"({self.presentation_time:g} s){source}",
                 attr="read_delay",
             )
         sampled = [
@@ -331,6 +405,7 @@ def to_spiking(
     memory_kwargs=None,
     calibration=None,
     target="nengo",
+    dt=0.001,
 ):
     """Convert a trained LMU network for inference with held input samples.
 
@@ -375,8 +450,9 @@ def to_spiking(
         ``PEAK_RATES[target]``; without it, 1. A value other than 1 for a
         network without such a layer is refused.
     synapse : nengo.synapses.Synapse or float, optional
-        Filter on the hidden layer's output. Default: ``Lowpass`` of
-        `OUTPUT_TAU_FRACTION` of the presentation time: long enough to
+        Filter on the hidden layer's output (a float: a ``Lowpass`` time
+        constant), whose mean delay (`synapse_delay`) must be finite.
+        Default: ``Lowpass`` of `OUTPUT_TAU_FRACTION` of the presentation time: long enough to
         average many spikes, short enough that the last output, read after
         its lag (`SpikingConversion.run`), still falls within the held last
         sample. A longer filter smooths more spike noise; every other output,
@@ -399,11 +475,18 @@ def to_spiking(
         carries at most one spike per step and clips beyond 1
         (`nengo_lmu.loihi.HostInputSaturationWarning`); and the hidden
         firing rates are set from the activity (``scale_firing_rates``).
+        Data that drives none of an LMU's hidden neurons to an activity they
+        do not have with no input (all zeros, say, which leaves the memory
+        at rest) measures only the biases, so it is refused.
     target : {"nengo", "loihi"}, optional
         The simulator the converted network is for, which sets the firing
         rates derived from ``calibration`` (`PEAK_RATES`): the reference
         simulator's spiking neurons follow their rate curve at any rate, so
         faster is better there; Loihi's do not (see `PEAK_RATES`).
+    dt : float, optional
+        The time-step of the simulator the converted network is for (the
+        default of `SpikingConversion.run`; a neural memory is built for
+        it). ``presentation_time`` must be a whole number of these steps.
 
     Returns
     -------
@@ -420,10 +503,20 @@ def to_spiking(
     inputs would change within a presentation, unlike in training). Also
     refused: weights still given as Distributions (not trained, or not
     frozen), since rebuilding would draw them anew.
+
+    The `SpikingConversion` keeps ``network`` as its ``original``, so its
+    `~SpikingConversion.run` takes the original's input node and probe as
+    well as their copies.
     """
+    if not isinstance(network, nengo.Network):
+        raise ValidationError(
+            f"must be a nengo.Network containing LMUs (got {network!r})", attr="network"
+        )
     presentation_time = check_param(
         FiniteNumberParam("presentation_time", low=0, low_open=True), presentation_time
     )
+    dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
+    presentation_steps(presentation_time, dt)
     dt_train = check_param(FiniteNumberParam("dt_train", low=0, low_open=True), dt_train)
     scale_firing_rates = check_param(
         FiniteNumberParam("scale_firing_rates", low=0, low_open=True, optional=True),
@@ -439,6 +532,12 @@ def to_spiking(
         neuron_type = check_param(
             NeuronTypeParam("neuron_type", optional=True), neuron_type
         )
+        if isinstance(neuron_type, nengo.Direct):
+            raise ValidationError(
+                "Direct mode has no neurons to carry the hidden layer's weights: "
+                "give a neuron type, 'spiking', or None to keep the trained one",
+                attr="neuron_type",
+            )
     if memory_kwargs is not None and not isinstance(memory_kwargs, dict):
         raise ValidationError(
             f"must be a dict of LegendreMemory arguments (got {memory_kwargs!r})",
@@ -448,11 +547,18 @@ def to_spiking(
     time_scale = presentation_time / dt_train
     originals = [n for n in network.all_networks if isinstance(n, LMU)]
     if not originals:
-        raise ValidationError("contains no nengo_lmu.LMU to convert", attr="network")
+        hint = (
+            ": it is one; convert the network that contains it and its input node"
+            if isinstance(network, LMU)
+            else ""
+        )
+        raise ValidationError(
+            f"contains no nengo_lmu.LMU to convert{hint}", attr="network"
+        )
     for lmu in originals:
         _check_convertible(lmu, time_scale)
 
-    synapse = check_param(SynapseParam("synapse", optional=True), synapse)
+    synapse = check_synapse(synapse)
     if synapse is None:
         synapse = nengo.Lowpass(OUTPUT_TAU_FRACTION * presentation_time)
     peaks = _calibrate(network, originals, calibration, dt_train)
@@ -479,13 +585,19 @@ def to_spiking(
         sampled = _takes_held_samples(network, original, inside)
         new = _rebuild(
             old, time_scale, neuron_type, scale_firing_rates, synapse, memory_kwargs,
-            presentation_time if sampled else None,
+            presentation_time if sampled else None, dt,
         )
         input_scales.append(_scale_host_inputs(new, peaks.get(original, {})))
         _replace(copy, old, new)
         lmus.append(new)
     spiking = any(lmu.hidden is not None and lmu.hidden_neuron_type.spiking for lmu in lmus)
     lag = synapse_delay(synapse) if spiking else 0.0
+    if not np.isfinite(lag):
+        raise ValidationError(
+            f"{synapse!r} never settles (its mean delay is infinite), so the "
+            "spiking output would not follow the input",
+            attr="synapse",
+        )
     return SpikingConversion(
         copy,
         presentation_time,
@@ -494,7 +606,31 @@ def to_spiking(
         output_lag=lag,
         scale_firing_rates=scale_firing_rates,
         input_scales=input_scales,
+        dt=dt,
+        original=network,
     )
+
+
+def presentation_steps(presentation_time, dt):
+    """Simulator steps of ``dt`` per presentation of a sample.
+
+    Refuses a ``presentation_time`` that is not a whole number of steps, at
+    least one: a sample is held for whole steps (and a sampled memory steps
+    once per presentation).
+
+    Examples
+    --------
+    >>> presentation_steps(0.02, 0.001)
+    20
+    """
+    steps = int(round(presentation_time / dt))
+    if steps < 1 or not np.isclose(steps * dt, presentation_time, rtol=1e-6, atol=0):
+        raise ValidationError(
+            f"{presentation_time:g} s is not a whole number (at least one) of the "
+            f"simulator's dt={dt:g} s steps",
+            attr="presentation_time",
+        )
+    return steps
 
 
 #: Hidden firing rate, in Hz of the spiking network, that the largest hidden
@@ -543,7 +679,15 @@ def _takes_rate_scale(lmu, neuron_type):
 
 def _calibrate(network, originals, calibration, dt_train):
     """Per original LMU: peak |memory output|, |input| (with input_to_hidden)
-    and hidden activity, measured on ``calibration = (node, sequences)``."""
+    and hidden activity, measured on ``calibration = (node, sequences)``.
+
+    The peaks are those of the response to the data only where the data
+    drives the hidden layer: each LMU with one must have a hidden neuron
+    whose activity on the data is nonzero and not the one it has with no
+    input (all-zero sequences). Otherwise (data that leaves the memory at
+    rest, or silences every neuron) the hidden rates measured are those of
+    the biases, or none, and the data is refused.
+    """
     if calibration is None:
         return {}
     try:
@@ -556,6 +700,7 @@ def _calibrate(network, originals, calibration, dt_train):
         raise ValidationError(
             f"its node must be a Node of the network (got {node!r})", attr="calibration"
         )
+    sequences = check_sequences(sequences, node)
     targets, where = [], []
     for lmu in originals:
         if lmu.hidden is None:
@@ -569,7 +714,30 @@ def _calibrate(network, originals, calibration, dt_train):
         where.append((lmu, "hidden"))
     if not targets:
         return {}
-    found = peak_magnitudes(network, node, sequences, targets, dt=dt_train)
+    # the first run is the network at rest: no input
+    rest = np.zeros((1,) + sequences.shape[1:])
+    runs = simulate_sequences(
+        network, node, np.concatenate([rest, sequences]), targets, dt=dt_train
+    )
+    at_rest = next(runs)
+    found, driven = None, set()
+    for outputs in runs:
+        peaks = [np.abs(x).max(axis=0) for x in outputs]
+        found = peaks if found is None else [np.maximum(p, f) for p, f in zip(found, peaks)]
+        for (lmu, part), x, x0 in zip(where, outputs, at_rest):
+            if part == "hidden" and np.any((x != 0) & (x != x0)):
+                driven.add(lmu)
+    for lmu, _ in where:
+        if lmu not in driven:
+            raise ValidationError(
+                f"its sequences drive none of {lmu}'s hidden neurons to an activity "
+                "they do not have with no input (all-zero data does not; nor does "
+                "data that silences them all), so they measure neither the hidden "
+                "firing rates (scale_firing_rates would come from the biases "
+                "alone) nor the range of what the hidden layer receives: give (a "
+                "sample of) the training inputs",
+                attr="calibration",
+            )
     peaks = {}
     for (lmu, part), peak in zip(where, found):
         peaks.setdefault(lmu, {})[part] = float(peak.max()) if part == "hidden" else peak
@@ -675,7 +843,7 @@ def _trained(conn, name, lmu):
 
 
 def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs,
-             sample_period):
+             sample_period, dt):
     """A new LMU like ``old``, stretched in time, with the hidden type converted."""
     kwargs = {
         f"{name}_init": _trained(getattr(old, name), name, old)
@@ -703,7 +871,7 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs,
             hidden_to_hidden=old.hidden_to_hidden,
             method=old.memory.method,
             memory_kwargs=_memory_config(
-                old.memory, time_scale, memory_kwargs, sample_period
+                old.memory, time_scale, memory_kwargs, sample_period, dt
             ),
             label=old.label,
             seed=old.seed,
@@ -746,10 +914,11 @@ def _takes_held_samples(network, lmu, inside):
     )
 
 
-def _memory_config(memory, time_scale, memory_kwargs, sample_period):
+def _memory_config(memory, time_scale, memory_kwargs, sample_period, dt):
     """The rebuilt memory's arguments: the original's neural configuration
-    (its input band stretched by ``time_scale``, as its window is), updated
-    by ``memory_kwargs``; ``n_neurons=None`` there makes it exact. An exact
+    (its input band stretched by ``time_scale``, as its window is, and
+    mapped for the simulator's ``dt``), updated by ``memory_kwargs``;
+    ``n_neurons=None`` there makes it exact. An exact
     one takes one sample per ``sample_period`` (the presentation time; None
     where it is not fed held samples, see `_takes_held_samples`) unless
     ``memory_kwargs`` says None."""
@@ -767,6 +936,8 @@ def _memory_config(memory, time_scale, memory_kwargs, sample_period):
     config.update(memory_kwargs)
     if config.get("n_neurons", 1) is None:
         config.pop("n_neurons")
+    if config.get("n_neurons") is not None:
+        config.setdefault("dt", dt)  # the simulator's, not training's
     period = config.get("sample_period")
     if period is not None and not np.isclose(period, sample_period or 0.0):
         raise ValidationError(
