@@ -8,7 +8,7 @@ from nengo.params import NumberParam, Parameter
 
 
 class FiniteNumberParam(NumberParam):
-    """A `~nengo.params.NumberParam` that refuses NaN and infinity by name.
+    """A `~nengo.params.NumberParam` that refuses NaN, infinity and bools by name.
 
     Nengo's own compares NaN with its bounds and fails with a ``TypeError``
     that names nothing; every number parameter of nengo_lmu (window lengths,
@@ -26,7 +26,11 @@ class FiniteNumberParam(NumberParam):
     def coerce(self, instance, num):
         if isinstance(num, np.ndarray) and num.shape == ():
             num = num.item()
-        if isinstance(num, numbers.Number) and not isinstance(num, bool):
+        if isinstance(num, (bool, np.bool_)):  # Python counts True as 1
+            raise ValidationError(
+                f"must be a number, not a bool (got {num})", attr=self.name, obj=instance
+            )
+        if isinstance(num, numbers.Number):
             if not np.isfinite(num):
                 raise ValidationError(
                     f"must be a finite number (got {num})", attr=self.name, obj=instance
