@@ -1,0 +1,25 @@
+"""The shared number check every number parameter of nengo_lmu goes through."""
+
+import numpy as np
+import pytest
+from helpers import assert_refuses
+from nengo.exceptions import ValidationError
+
+from nengo_lmu.params import FiniteNumberParam, check_param
+
+
+@pytest.mark.parametrize(
+    "value", [np.nan, np.inf, -np.inf, np.array(np.nan), np.float32("nan"), True, np.bool_(0)]
+)
+def test_finite_number_param_refuses_by_name(value):
+    # nengo's NumberParam raised TypeError (NaN) or took True as 1
+    param = FiniteNumberParam("theta", low=0, low_open=True)
+    assert_refuses(lambda: check_param(param, value), ValidationError, "theta")
+
+
+def test_finite_number_param_keeps_nengos_checks():
+    param = FiniteNumberParam("theta", low=0, low_open=True, optional=True)
+    assert check_param(param, np.array(2.5)) == 2.5 and check_param(param, 3) == 3
+    assert check_param(param, None) is None
+    assert_refuses(lambda: check_param(param, 0.0), ValidationError, "theta")
+    assert_refuses(lambda: check_param(param, "1"), ValidationError, "theta")
