@@ -4,12 +4,17 @@
 prints one table; ``nengo-lmu demo --quick`` does it with a small model,
 few epochs and few test digits.
 Bad options print one line, ``nengo-lmu: error: ...``, and exit with status
-2; a failure inside the pipeline prints one line and exits with status 1.
+2: every option is checked (`.DemoSettings`, and ``--out`` against the file
+system) before any work starts. A failure inside the pipeline prints one
+line and exits with status 1.
 """
 
 import argparse
+import errno
+import math
 import os
 import sys
+import tempfile
 import time
 
 from nengo_lmu.version import version
@@ -32,7 +37,9 @@ def _positive(kind, zero=False):
             raise argparse.ArgumentTypeError(
                 f"{text!r} is not a{'n integer' if kind is int else ' number'}"
             ) from None
-        if not (value >= 0 if zero else value > 0) or value != value:  # NaN
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if not (value >= 0 if zero else value > 0):
             raise argparse.ArgumentTypeError(
                 f"{text!r} is not {'non-negative' if zero else 'positive'}"
             )
@@ -64,9 +71,10 @@ def make_parser():
     demo.add_argument("--quick", action="store_true",
                       help="a small model, few epochs and few test digits")
     demo.add_argument("--order", type=_positive(int), help="LMU memory order "
-                      "(default 24; --quick 12)")
+                      "(default 24; --quick 12); one whose matrices cannot fit in "
+                      "this machine's memory is refused")
     demo.add_argument("--theta", type=_positive(float),
-                      help="LMU window in steps (pixels; default 64)")
+                      help="LMU window in steps (pixels; at least 1; default 64)")
     demo.add_argument("--units", type=_positive(int),
                       help="hidden neurons (default 64; --quick 32)")
     demo.add_argument("--neuron-type", choices=("relu", "lif"),
@@ -75,18 +83,25 @@ def make_parser():
                       "(LIFRate, spiking as LIF)")
     demo.add_argument("--presentation-time", type=_positive(float),
                       help="seconds each pixel is held for when spiking (a whole "
-                      "number of 1 ms steps; default 0.02)")
+                      "number, at least 1, of 1 ms steps; default 0.02)")
     demo.add_argument("--epochs", type=_positive(int),
                       help="training epochs (default 30; --quick 10)")
     demo.add_argument("--seed", type=_positive(int, zero=True),
-                      help="seed, a non-negative integer (default 0)")
+                      help="seed, an integer from 0 to 2**32 - 1 (default 0)")
     demo.add_argument("--out", metavar="FOLDER",
-                      help="folder for the PNG plots (default nengo_lmu_demo)")
+                      help="folder for the PNG plots, made if needed (default "
+                      "nengo_lmu_demo)")
     return parser
 
 
-def _settings(args):
+def _settings(parser, args):
+    """The demo's settings, every value checked (`.DemoSettings`) before any work.
+
+    A value `.DemoSettings` refuses is reported as the option that gave it.
+    """
     # pylint: disable=import-outside-toplevel
+    from nengo.exceptions import ValidationError
+
     from nengo_lmu.demo import DemoSettings
 
     given = {
@@ -95,19 +110,34 @@ def _settings(args):
                      "epochs", "seed", "out")
         if getattr(args, name) is not None
     }
-    return DemoSettings.quick(**given) if args.quick else DemoSettings(**given)
+    try:
+        return DemoSettings.quick(**given) if args.quick else DemoSettings(**given)
+    except ValidationError as error:
+        option = f"--{error.attr.replace('_', '-')}"
+        value = given.get(error.attr, "(default)")
+        parser.error(f"{option} {value}: {' '.join(str(error.args[0]).split())}")
+    return None  # not reached: parser.error exits
 
 
 def _check(parser, settings):
-    """Option values that argparse cannot judge alone."""
-    steps = settings.presentation_time / 0.001
-    if abs(steps - round(steps)) > 1e-6:
-        parser.error(
-            f"--presentation-time {settings.presentation_time:g} is not a whole "
-            "number of 1 ms simulator steps"
-        )
-    if os.path.exists(settings.out) and not os.path.isdir(settings.out):
+    """Option values that only the file system can judge: ``--out`` must be a
+    folder this process can make and write into (probed with a temporary
+    file in it, or in the deepest folder of its path that exists)."""
+    out = os.path.abspath(settings.out)
+    if os.path.exists(out) and not os.path.isdir(out):
         parser.error(f"--out {settings.out!r} exists and is not a folder")
+    existing = out
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    try:
+        if not os.path.isdir(existing):
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        parser.error(
+            f"--out {settings.out!r} cannot be written: {error.strerror} ({existing})"
+        )
 
 
 def _tensorflow_errors():
@@ -123,7 +153,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
-    settings = _settings(args)
+    settings = _settings(args.command_parser, args)
     _check(args.command_parser, settings)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

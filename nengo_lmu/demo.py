@@ -92,6 +92,9 @@ class DemoSettings:
         The delay NRMSE is that of :math:`u(t - r \\theta)` with ``r`` this.
     out : str
         Folder for the PNG plots.
+
+    Every value is checked on construction, before any work starts: a bad
+    one raises a `~nengo.exceptions.ValidationError` naming it.
     """
 
     order: int = 24
@@ -114,6 +117,60 @@ class DemoSettings:
     memory_rms: float = 0.3
     memory_delay: float = 0.5
     out: str = "nengo_lmu_demo"
+
+    #: The simulator time-step of the memory and spiking stages, in seconds.
+    dt = 0.001
+
+    def __post_init__(self):
+        # pylint: disable=import-outside-toplevel
+        from nengo.exceptions import ValidationError
+        from nengo.params import EnumParam, IntParam, StringParam
+
+        from nengo_lmu.legendre import check_order
+        from nengo_lmu.params import FiniteNumberParam, check_param
+
+        def positive(name, low=0, low_open=True, high=None):
+            param = FiniteNumberParam(name, low=low, low_open=low_open, high=high)
+            setattr(self, name, check_param(param, getattr(self, name), self))
+
+        def refuse(name, message):
+            raise ValidationError(message, attr=name, obj=self)
+
+        # the LMU is trained stepping once per pixel (dt=1): theta is in steps
+        self.order = check_order(self.order)
+        self.memory_order = check_order(self.memory_order, attr="memory_order")
+        positive("theta")
+        if self.theta < 1:
+            refuse("theta", f"{self.theta:g} is shorter than one step (one pixel): "
+                   "the window is in steps, at least 1")
+        positive("presentation_time")
+        steps = self.presentation_time / self.dt
+        if round(steps) < 1 or abs(steps - round(steps)) > 1e-6:
+            refuse(
+                "presentation_time",
+                f"{self.presentation_time:g} is not a whole number of "
+                f"{self.dt * 1000:g} ms simulator steps (at least one)",
+            )
+        for name in ("units", "epochs", "batch", "train_digits", "test_digits",
+                     "loihi_digits", "memory_neurons"):
+            setattr(self, name, check_param(IntParam(name, low=1), getattr(self, name), self))
+        from nengo_lmu.networks.lmu import check_weights_fit
+
+        check_weights_fit(self.units, self.order, input_to_hidden=True, obj=self)
+        # NumPy's RandomState, which Nengo seeds with it, takes seeds below 2**32
+        self.seed = check_param(IntParam("seed", low=0, high=2**32 - 1), self.seed, self)
+        self.neuron_type = check_param(
+            EnumParam("neuron_type", values=tuple(NEURON_TYPES)), self.neuron_type, self
+        )
+        for name in ("scale_firing_rates", "memory_high", "memory_rms"):
+            positive(name)
+        # the memory stage steps by dt, and scores what follows its first window
+        positive("memory_theta", low=self.dt, low_open=False)
+        positive("memory_time", low=self.memory_theta)
+        positive("memory_delay", low=0, low_open=False, high=1)
+        self.out = check_param(StringParam("out"), self.out, self)
+        if not self.out:
+            refuse("out", "must name a folder (got an empty string)")
 
     @classmethod
     def quick(cls, **kwargs):

@@ -26,6 +26,8 @@ References
    NeurIPS 32.
 """
 
+import os
+
 import numpy as np
 import scipy.linalg
 from nengo.exceptions import ValidationError
@@ -34,6 +36,79 @@ from scipy.special import eval_sh_legendre
 
 from nengo_lmu.system import LinearSystem
 from nengo_lmu.params import FiniteNumberParam, check_param
+
+
+#: How many ``(order + 1)``-square float64 matrices a Legendre memory needs
+#: at once, at most: discretising it (scipy's ``cont2discrete``, whose ZOH is
+#: ``expm`` of the ``(order + 1)``-square block matrix) peaks at about 13
+#: (traced with ``tracemalloc``; ``tests/test_bad_input_core.py`` checks that
+#: this bound holds).
+MATRICES_AT_ONCE = 14
+
+
+def machine_memory():
+    """Bytes of memory this machine has for the process, or None if unknown.
+
+    The physical memory, or the container's (cgroup) limit where smaller.
+    """
+    sizes = []
+    try:
+        sizes.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        pass
+    for path in (
+        "/sys/fs/cgroup/memory.max",  # cgroup v2 ("max" when unlimited)
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",  # cgroup v1
+    ):
+        try:
+            with open(path, encoding="ascii") as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            sizes.append(int(text))
+    return min(sizes) if sizes else None
+
+
+def memory_bytes(order):
+    """Bytes a Legendre memory of ``order`` needs at once (to discretise it)."""
+    return MATRICES_AT_ONCE * 8 * (order + 1) ** 2
+
+
+def _positive_integer(value, attr):
+    """``value`` as an integer of at least 1 (a bool is refused, not read as 0 or 1)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValidationError(f"must be an integer (got {value!r})", attr=attr)
+    return check_param(IntParam(attr, low=1), value)
+
+
+def check_order(order, attr="order"):
+    """``order`` validated: an integer of at least 1 whose memory fits this machine.
+
+    A memory of order :math:`q` is made of :math:`q \\times q` matrices, and
+    discretising it holds `MATRICES_AT_ONCE` of them: an order whose
+    `memory_bytes` exceed `machine_memory` cannot be built, and is refused
+    (`~nengo.exceptions.ValidationError` naming ``attr``) before any is made.
+
+    Examples
+    --------
+    >>> check_order(12)
+    12
+    >>> check_order(10**6)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    nengo.exceptions.ValidationError: order: needs ... GiB to build ...
+    """
+    order = _positive_integer(order, attr)
+    need, have = memory_bytes(order), machine_memory()
+    if have is not None and need > have:
+        raise ValidationError(
+            f"needs {need / 2**30:.3g} GiB to build and discretise ({MATRICES_AT_ONCE} "
+            f"matrices of {order + 1} x {order + 1} float64), more than this "
+            f"machine's {have / 2**30:.3g} GiB of memory: use a lower order",
+            attr=attr,
+        )
+    return order
 
 
 def legendre_memory(order, theta):
@@ -45,7 +120,8 @@ def legendre_memory(order, theta):
     Parameters
     ----------
     order : int
-        Number of Legendre polynomials (state variables), :math:`q \\ge 1`.
+        Number of Legendre polynomials (state variables), :math:`q \\ge 1`,
+        small enough for the memory to fit this machine (`check_order`).
     theta : float
         Length of the window, in seconds (or in steps when simulating with
         ``dt=1``). Must be positive.
@@ -65,7 +141,7 @@ def legendre_memory(order, theta):
     >>> B.ravel()
     array([ 1., -3.,  5.])
     """
-    order = check_param(IntParam("order", low=1), order)
+    order = check_order(order)
     theta = check_param(FiniteNumberParam("theta", low=0, low_open=True), theta)
 
     i = np.arange(order)[:, None]
@@ -103,8 +179,11 @@ def legendre_readout(order, r):
     array([[ 1. , -1. ,  1. ],
            [ 1. ,  0. , -0.5]])
     """
-    order = check_param(IntParam("order", low=1), order)
-    r = np.asarray(r, dtype=float)
+    order = _positive_integer(order, "order")  # no square matrix: any order fits
+    try:
+        r = np.asarray(r, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise ValidationError(f"must be a number or 1-D numbers in [0, 1] ({e})", "r") from e
     if r.ndim > 1:
         raise ValidationError(f"must be a scalar or 1-D (got shape {r.shape})", "r")
     if not np.all(np.isfinite(r)) or np.any((r < 0) | (r > 1)):
@@ -139,8 +218,8 @@ def retained_energy(sequences, order, theta=None, dt=1.0, method="zoh"):
     order : int
         Order of the memory.
     theta : float, optional
-        Its window, in the same time unit as ``dt``; default ``steps * dt`` (the
-        whole sequence).
+        Its window, in the same time unit as ``dt`` and at least ``dt``;
+        default ``steps * dt`` (the whole sequence).
     dt : float, optional
         Time step of the sequences.
     method : {"zoh", "euler", "bilinear"}, optional
@@ -166,7 +245,10 @@ def retained_energy(sequences, order, theta=None, dt=1.0, method="zoh"):
     >>> [round(retained_energy(wave, order=q), 2) for q in (8, 10, 16, 32)]
     [0.15, 0.3, 0.91, 1.0]
     """
-    sequences = np.asarray(sequences, dtype=float)
+    try:
+        sequences = np.asarray(sequences, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise ValidationError(f"must be numeric ({e})", attr="sequences") from e
     if sequences.ndim != 3 or 0 in sequences.shape:
         raise ValidationError(
             f"must have shape (n_sequences, steps, dims) (got {sequences.shape})",
@@ -178,11 +260,20 @@ def retained_energy(sequences, order, theta=None, dt=1.0, method="zoh"):
     energy = np.sum(sequences**2)
     if energy == 0:
         raise ValidationError("are all zero: they have no energy to keep", attr="sequences")
-    order = check_param(IntParam("order", low=1), order)
+    order = check_order(order)
     dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
     theta = steps * dt if theta is None else theta
+    theta = check_param(FiniteNumberParam("theta", low=0, low_open=True), theta)
+    if theta < dt:
+        raise ValidationError(
+            f"{theta:g} is shorter than one step (dt={dt:g}): the memory would "
+            "hold less than one sample",
+            attr="theta",
+        )
     A, B = legendre_memory(order, theta)
-    memory = LinearSystem((A, B, np.eye(order), np.zeros((order, 1))), method=method)
+    memory = LinearSystem(
+        (A, B, np.eye(order), np.zeros((order, 1))), method=method, known_stable=True
+    )
     H = memory.discretize(dt).impulse(steps).reshape(steps, order)
     # unit columns: the same span, better conditioned for orth's SVD
     basis = scipy.linalg.orth(H / np.linalg.norm(H, axis=0))
@@ -196,7 +287,9 @@ class LegendreDelay(LinearSystem):
     It is the Legendre memory read out at ``r = 1``
     (:math:`C = \\tilde{P}(1) = (1, \\ldots, 1)`, :math:`D = 0`): a
     Padé-like approximant of the pure delay whose error shrinks quickly with
-    ``order`` for frequencies below about ``order / (2 theta)``.
+    ``order`` for frequencies below about ``order / (2 theta)``. Its
+    ``window`` is ``theta`` (a simulator step longer than the delay is
+    refused at build time) and it is ``known_stable`` (see `.LinearSystem`).
 
     Parameters
     ----------
@@ -228,6 +321,8 @@ class LegendreDelay(LinearSystem):
 
     def __init__(self, theta, order, **kwargs):
         A, B = legendre_memory(order, theta)
+        kwargs.setdefault("window", theta)
+        kwargs.setdefault("known_stable", True)
         super().__init__((A, B, np.ones((1, order)), np.zeros((1, 1))), **kwargs)
         self.theta = theta
         self.order = order

@@ -20,6 +20,7 @@ import warnings
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
+from nengo.params import IntParam
 
 from nengo_lmu.params import FiniteNumberParam, check_param
 from nengo_lmu.system import LinearSystem, UnstableSystemWarning
@@ -251,11 +252,13 @@ def state_rms(sys, high, rms=1.0, n_freqs=2000):
     Parameters
     ----------
     sys : LinearSystem or tuple
-        A stable system: analog, or digital and bound to its ``dt``.
+        A stable system: analog, or digital and bound to its ``dt``
+        (a pole beyond the stability boundary is refused; one on it, an
+        integrator's, is not).
     high : float
         Band limit of the input, in Hz (at most Nyquist for a digital system).
     rms : float, optional
-        RMS of each input channel.
+        RMS of each input channel (positive).
     n_freqs : int, optional
         Number of frequencies in the (midpoint) quadrature.
 
@@ -271,6 +274,14 @@ def state_rms(sys, high, rms=1.0, n_freqs=2000):
     """
     sys = _as_system(sys)
     high = check_param(FiniteNumberParam("high", low=0, low_open=True), high)
+    rms = check_param(FiniteNumberParam("rms", low=0, low_open=True), rms)
+    n_freqs = check_param(IntParam("n_freqs", low=1), n_freqs)
+    unstable = sys.unstable_poles()
+    if len(unstable):
+        raise ValidationError(
+            f"must be stable to have a steady-state RMS (unstable poles {unstable})",
+            attr="sys",
+        )
     A, B = sys.A, sys.B
     if not sys.analog:
         if sys.dt is None:

@@ -87,6 +87,12 @@ def transformed(sys, T, Tinv):
     )
 
 
+def as_system(sys):
+    """``sys`` as a `.LinearSystem` (a tuple or `nengo.LinearFilter` is
+    converted; anything else is refused by name, ``sys``)."""
+    return sys if isinstance(sys, LinearSystem) else LinearSystem(sys)
+
+
 class Realizer:
     """Base class: ``realizer(sys, input_high, input_rms)`` returns a `Realization`.
 
@@ -96,6 +102,7 @@ class Realizer:
     """
 
     def __call__(self, sys, input_high=None, input_rms=1.0):
+        """The `Realization` of ``sys`` (a `.LinearSystem`, or what makes one)."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -107,6 +114,7 @@ class Identity(Realizer):
     """The system in its own coordinates (:math:`T = I`)."""
 
     def __call__(self, sys, input_high=None, input_rms=1.0):
+        sys = as_system(sys)
         eye = np.eye(sys.state_d)
         return Realization(sys, eye, eye)
 
@@ -140,6 +148,12 @@ class RMS(Realizer):
             raise ValidationError(
                 "the RMS realizer needs the input's band limit, in Hz", attr="input_high"
             )
+        input_high = check_param(
+            FiniteNumberParam("input_high", low=0, low_open=True), input_high
+        )
+        input_rms = check_param(
+            FiniteNumberParam("input_rms", low=0, low_open=True), input_rms
+        )
         base = (self.basis or Identity())(sys, input_high, input_rms)
         scales = self.rms_per_radius * state_rms(base.sys, input_high, rms=input_rms)
         if not np.all(scales > 0):
@@ -225,6 +239,7 @@ class Balanced(Realizer):
         self.order = check_param(IntParam("order", low=1, optional=True), order)
 
     def __call__(self, sys, input_high=None, input_rms=1.0):
+        sys = as_system(sys)
         n = sys.state_d
         order = n if self.order is None else self.order
         if order > n:

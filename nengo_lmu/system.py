@@ -5,11 +5,11 @@ import warnings
 import numpy as np
 import scipy.signal
 from nengo.exceptions import BuildError, ValidationError
-from nengo.params import BoolParam, EnumParam, NdarrayParam
+from nengo.params import BoolParam, EnumParam, IntParam, NdarrayParam
 from nengo.processes import Process
 from nengo.synapses import LinearFilter, Synapse
 
-from nengo_lmu.params import FiniteNumberParam
+from nengo_lmu.params import FiniteNumberParam, check_param
 
 DISCRETIZATION_METHODS = ("zoh", "euler", "bilinear")
 
@@ -68,6 +68,20 @@ class LinearSystem(Synapse):
         in `scipy.signal.dlti`; `discretize` records it). A simulator with
         another ``dt`` refuses to build the system (`~nengo.exceptions.BuildError`)
         instead of running it at the wrong speed. None: any ``dt``.
+    window : float, optional
+        Analog systems only: the span of past input the state describes
+        (a Legendre memory's ``theta``). A time-step longer than it
+        (`check_dt`, at build time, and `discretize`) is refused with a
+        `~nengo.exceptions.BuildError`: the state would describe less than
+        one step of input. None (default): no such limit.
+    known_stable : bool, optional
+        True where the system is stable by construction (a Legendre memory
+        is, for every order): the constructor then skips its check of the
+        poles, an eigen-decomposition of ``A`` whose cost grows as
+        :math:`n^3` (minutes for ``n`` in the ten thousands), and
+        `is_stable` answers True. Its ``"zoh"`` and ``"bilinear"``
+        discretisations are known stable too. Default False: the poles are
+        checked, and an unstable system warns (`UnstableSystemWarning`).
     **kwargs
         Passed to `nengo.synapses.Synapse` (``default_dt``, ``seed``).
 
@@ -81,6 +95,10 @@ class LinearSystem(Synapse):
         Discretisation method.
     dt : float or None
         The time-step a digital system is bound to.
+    window : float or None
+        The analog system's window (no time-step may exceed it).
+    known_stable : bool
+        Whether the system is stable by construction (poles not checked).
 
     Examples
     --------
@@ -98,12 +116,21 @@ class LinearSystem(Synapse):
     analog = BoolParam("analog", readonly=True)
     method = EnumParam("method", values=DISCRETIZATION_METHODS, readonly=True)
     dt = FiniteNumberParam("dt", low=0, low_open=True, optional=True, readonly=True)
+    window = FiniteNumberParam(
+        "window", low=0, low_open=True, optional=True, readonly=True
+    )
+    known_stable = BoolParam("known_stable", readonly=True)
 
-    def __init__(self, sys, analog=True, method=None, dt=None, **kwargs):
+    def __init__(
+        self, sys, analog=True, method=None, dt=None, window=None, known_stable=None,
+        **kwargs,
+    ):
         if isinstance(sys, LinearSystem):
             analog = sys.analog
             method = sys.method if method is None else method
             dt = sys.dt if dt is None else dt
+            window = sys.window if window is None else window
+            known_stable = sys.known_stable if known_stable is None else known_stable
             sys = sys.ss
         elif isinstance(sys, LinearFilter):
             analog = sys.analog
@@ -122,7 +149,17 @@ class LinearSystem(Synapse):
                 obj=self,
             )
         self.dt = dt
-        self._warn_if_unstable()
+        if window is not None and not analog:
+            raise ValidationError(
+                "only an analog system has a window; a digital one is bound to "
+                "its time-step (dt)",
+                attr="window",
+                obj=self,
+            )
+        self.window = window
+        self.known_stable = False if known_stable is None else known_stable
+        if not self.known_stable:
+            self._warn_if_unstable()
 
     @property
     def sys(self):
@@ -158,24 +195,38 @@ class LinearSystem(Synapse):
         """Whether every pole is strictly stable.
 
         Analog: :math:`\\mathrm{Re}(\\lambda) < 0`; digital: :math:`|\\lambda| < 1`.
+        True without computing the poles for a ``known_stable`` system.
         """
+        if self.known_stable:
+            return True
         return bool(np.all(self._pole_margin() < 0))
 
     def _pole_margin(self):
         """Signed distance of each pole beyond the stability boundary."""
         return self.poles.real if self.analog else np.abs(self.poles) - 1
 
-    def _warn_if_unstable(self):
-        if self.state_d == 0:
-            return
+    def unstable_poles(self):
+        """The poles beyond the stability boundary (none: an empty array).
+
+        Beyond by more than rounding (``1e-10`` relative to ``A``'s largest
+        entry for an analog system, ``1e-10`` for a digital one): a pole
+        on the boundary (an integrator) is not among them. None are
+        computed for a ``known_stable`` system.
+        """
+        if self.state_d == 0 or self.known_stable:
+            return np.zeros(0, dtype=complex)
         scale = 1.0 if not self.analog else max(1.0, np.abs(self.A).max())
-        margin = self._pole_margin()
-        if np.any(margin > 1e-10 * scale):
+        poles = self.poles
+        margin = poles.real if self.analog else np.abs(poles) - 1
+        return poles[margin > 1e-10 * scale]
+
+    def _warn_if_unstable(self):
+        unstable = self.unstable_poles()
+        if len(unstable):
             kind = "Re(pole) > 0" if self.analog else "|pole| > 1"
             warnings.warn(
                 f"{type(self).__name__} is unstable ({kind} for poles "
-                f"{self.poles[margin > 1e-10 * scale]}); its state will grow "
-                "without bound",
+                f"{unstable}); its state will grow without bound",
                 UnstableSystemWarning,
             )
 
@@ -200,6 +251,7 @@ class LinearSystem(Synapse):
             self.check_dt(dt)
             return self
         method = self._check_discretization(dt, method)
+        self.check_dt(dt)
         A, B, C, D = self.ss
         if self.state_d > 0:
             Ad, Bd, _, _, _ = scipy.signal.cont2discrete(
@@ -207,7 +259,16 @@ class LinearSystem(Synapse):
             )
         else:
             Ad, Bd = A, B
-        return LinearSystem((Ad, Bd, C, D), analog=False, dt=dt)
+        return LinearSystem(
+            (Ad, Bd, C, D), analog=False, dt=dt,
+            known_stable=self._discretization_known_stable(method),
+        )
+
+    def _discretization_known_stable(self, method):
+        """Whether discretising by ``method`` keeps known stability: ZOH
+        (:math:`e^{A dt}`) and the bilinear transform map the open left
+        half-plane into the unit disc; Euler does not."""
+        return self.known_stable and method in ("zoh", "bilinear")
 
     def _describe(self):
         """How errors name this system (its matrices are too long to print)."""
@@ -223,12 +284,22 @@ class LinearSystem(Synapse):
         return self.analog or self.dt is None or bool(np.isclose(dt, self.dt, rtol=1e-9, atol=0))
 
     def check_dt(self, dt):
-        """Refuse to run a digital system made for another time-step.
+        """Refuse a time-step this system cannot run at.
 
         Raises `~nengo.exceptions.BuildError` naming both time-steps when
         this system is digital, bound to a ``dt`` (see the ``dt``
-        parameter) and ``dt`` differs from it (`runs_at`).
+        parameter) and ``dt`` differs from it (`runs_at`); or when it is
+        analog with a ``window`` shorter than ``dt``. Every simulator calls
+        it when it builds the system (`make_state`).
         """
+        if self.analog and self.window is not None and dt > self.window * (1 + 1e-9):
+            raise BuildError(
+                f"{self._describe()} has a window (theta) of {self.window:g}, shorter "
+                f"than the simulator's time-step dt={dt:g}: its state would describe "
+                f"{self.window / dt:.3g} of a step of input. Make the window at "
+                f"least dt={dt:g}, or run the simulator with dt <= {self.window:g} "
+                "(theta and dt are in the same unit: seconds, or steps with dt=1)"
+            )
         if self.runs_at(dt):
             return
         raise BuildError(
@@ -247,8 +318,7 @@ class LinearSystem(Synapse):
                 attr="method",
                 obj=self,
             )
-        if not (np.isfinite(dt) and dt > 0):
-            raise ValidationError(f"must be positive (got {dt})", attr="dt", obj=self)
+        _check_step(dt, self)
         return method
 
     #: Inputs after the channels' ``c * input_d`` (a time-scale, in a subclass).
@@ -343,8 +413,13 @@ class LinearSystem(Synapse):
         ndarray
             The output, with ``c * output_d`` values per sample.
         """
-        dt = self._default_dt() if dt is None else dt
-        x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, 0)
+        dt = _check_step(self._default_dt() if dt is None else dt, self)
+        x = _signal(x, self)
+        if x.ndim == 0:
+            raise ValidationError(
+                "must have a time axis (got a scalar)", attr="x", obj=self
+            )
+        x = np.moveaxis(x, axis, 0)
         sample_shape = x.shape[1:]
         siso = self.input_d == self.output_d == 1
         if self.input_d == 1 and sample_shape == ():
@@ -360,14 +435,14 @@ class LinearSystem(Synapse):
             raise ValidationError(
                 "filtfilt needs as many outputs as inputs", attr="filtfilt", obj=self
             )
-        u = x.reshape(len(x), -1)
+        u = x.reshape(len(x), int(np.prod(sample_shape, dtype=int)))
         channels = u.shape[1] // self.input_d
         shape_in, shape_out = (u.shape[1],), (channels * self.output_d,)
         state = self.make_state(shape_in, shape_out, dt, dtype=u.dtype, y0=y0)
         step = self.make_step(shape_in, shape_out, dt, rng=None, state=state)
         y = np.array([step(i * dt, ui) for i, ui in enumerate(u)]).reshape(
             len(u), shape_out[0]
-        )
+        )  # an empty signal (no samples) gives an empty output
         if filtfilt:  # backwards, continuing from the final state (as Nengo does)
             y = np.array([step((len(y) - 1 - i) * dt, yi) for i, yi in enumerate(y[::-1])])
             y = y[::-1].reshape(len(u), shape_out[0])
@@ -386,12 +461,34 @@ class LinearSystem(Synapse):
         ndarray
             Shape ``(n,)`` for a SISO system, else ``(n, output_d, input_d)``.
         """
+        n = check_param(IntParam("n", low=1), n, self)
         dt = self._default_dt() if dt is None else dt
         k = self.input_d
         u = np.zeros((n, k * k))
         u[0] = np.eye(k).ravel() / (dt if self.analog else 1.0)
         y = self.filt(u, dt=dt).reshape(n, k, self.output_d).transpose(0, 2, 1)
         return y[:, 0, 0] if k == self.output_d == 1 else y
+
+
+def _check_step(dt, obj):
+    """A time-step: a positive finite number (`~nengo.exceptions.ValidationError`
+    naming ``dt`` otherwise)."""
+    return check_param(FiniteNumberParam("dt", low=0, low_open=True), dt, obj)
+
+
+def _signal(x, obj, extra=""):
+    """``x`` as a float64 array of finite numbers (refused by name, ``x``)."""
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValidationError(f"must be numeric{extra} ({e})", attr="x", obj=obj) from e
+    if not np.all(np.isfinite(x)):
+        raise ValidationError(
+            "must be finite: NaN or infinity in the input would fill the state",
+            attr="x",
+            obj=obj,
+        )
+    return x
 
 
 def _as_ss(sys):
@@ -401,7 +498,12 @@ def _as_ss(sys):
     except TypeError:
         n_parts = None
     if n_parts == 2:
-        num, den = (np.atleast_1d(np.asarray(v, dtype=float)) for v in sys)
+        try:
+            num, den = (np.atleast_1d(np.asarray(v, dtype=float)) for v in sys)
+        except (TypeError, ValueError) as e:
+            raise ValidationError(
+                f"(num, den) must be numeric coefficient lists ({e})", attr="sys"
+            ) from e
         if num.ndim > 1 or den.ndim > 1:
             raise ValidationError(
                 "a (num, den) transfer function takes 1-D coefficient lists "
@@ -493,7 +595,9 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
     :math:`s` changes (compared by value), so a constant :math:`s` costs one
     discretisation per run. :math:`s` is read on every step, so a step in
     :math:`s` changes the dynamics from that step on (the state is kept).
-    A non-positive or non-finite :math:`s` raises a `~nengo.exceptions.ValidationError`.
+    A non-positive or non-finite :math:`s` raises a `~nengo.exceptions.ValidationError`,
+    as does one that shortens a ``window`` (see `.LinearSystem`) below one
+    step (:math:`\\mathrm{window} / s < dt`).
 
     Parameters
     ----------
@@ -521,6 +625,18 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
     ...     memory = nengo.Node(system, size_in=2, size_out=4)
     ...     _ = nengo.Connection(stim, memory[:1], synapse=None)
     ...     _ = nengo.Connection(scale, memory[1:], transform=[[2.0]], synapse=None)
+    ...     probe = nengo.Probe(memory)
+    >>> with nengo.Simulator(net, progress_bar=False) as sim:
+    ...     sim.run(0.3)
+
+    It is the memory of window 0.1 s:
+
+    >>> A1, B1 = legendre_memory(order=4, theta=0.1)
+    >>> short = LinearSystem((A1, B1, np.eye(4), 0)).filt(np.ones(300), dt=0.001)
+    >>> np.allclose(sim.data[probe], short)
+    True
+    >>> np.round(sim.data[probe][-1], 3) + 0  # a constant fills the window: P_0 only
+    array([1., 0., 0., 0.])
     """
 
     extra_inputs = 1  # the time-scale s, after the channels' inputs
@@ -557,7 +673,10 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
         s = self._check_scale(s)
         method = self._check_discretization(dt, method)
         Ad, Bd = self._discretize_AB(dt, method, s)
-        return LinearSystem((Ad, Bd, self.C, self.D), analog=False, dt=dt)
+        return LinearSystem(
+            (Ad, Bd, self.C, self.D), analog=False, dt=dt,
+            known_stable=self._discretization_known_stable(method),
+        )
 
     def _discretize_AB(self, dt, method, s):
         """``(A_bar, B_bar)`` at time-scale ``s`` (arguments already checked)."""
@@ -588,8 +707,7 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
     def make_step(self, shape_in, shape_out, dt, rng, state):
         """Step function ``y_t = step(t, [u_t, s_t])``."""
         channels = self._check_shapes(shape_in, shape_out)
-        if not (np.isfinite(dt) and dt > 0):
-            raise ValidationError(f"must be positive (got {dt})", attr="dt", obj=self)
+        _check_step(dt, self)
         X = state["X"]
         C, D = (np.asarray(M, dtype=X.dtype) for M in (self.C, self.D))
         k, p, method = self.input_d, self.output_d, self.method
@@ -597,7 +715,15 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
 
         def discretized(s):
             if s != cache["s"]:  # recompute only when s changes
-                self._check_scale(s)
+                s_checked = self._check_scale(s)
+                if self.window is not None and self.window / s_checked < dt * (1 - 1e-9):
+                    raise ValidationError(
+                        f"time-scale s={s_checked:g} shortens the window to "
+                        f"{self.window:g} / s = {self.window / s_checked:g}, less than "
+                        f"one step (dt={dt:g})",
+                        attr="s",
+                        obj=self,
+                    )
                 Ad, Bd = self._discretize_AB(dt, method, float(s))
                 cache.update(
                     s=s, Ad=np.asarray(Ad, dtype=X.dtype), Bd=np.asarray(Bd, X.dtype)
@@ -624,8 +750,16 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
                 attr="filtfilt",
                 obj=self,
             )
-        dt = self._default_dt() if dt is None else dt
-        x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, 0)
+        dt = _check_step(self._default_dt() if dt is None else dt, self)
+        x = _signal(x, self)
+        if x.ndim != 2:
+            raise ValidationError(
+                f"each sample must be 1-D: c * {self.input_d} inputs and the "
+                f"time-scale (got shape {x.shape[1:]})",
+                attr="x",
+                obj=self,
+            )
+        x = np.moveaxis(x, axis, 0)
         if x.ndim != 2:
             raise ValidationError(
                 f"each sample must be 1-D: c * {self.input_d} inputs and the "
@@ -648,6 +782,7 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
 
         As `.LinearSystem.impulse` (the impulse is ``1 / dt``).
         """
+        n = check_param(IntParam("n", low=1), n, self)
         dt = self._default_dt() if dt is None else dt
         k = self.input_d
         u = np.zeros((n, k * k + 1))

@@ -1,5 +1,6 @@
 """Any linear system realised by recurrent ensembles (NEF principle 3)."""
 
+import inspect
 import warnings
 
 import nengo
@@ -244,13 +245,21 @@ class LinearNetwork(ParamsInState, nengo.Network):
 
     Examples
     --------
-    A 0.1 s delay (order-4 Legendre) in 400 rate neurons:
+    A 0.1 s delay (order-4 Legendre) in 400 rate neurons, delaying a step:
 
     >>> from nengo_lmu import LegendreDelay
     >>> with nengo.Network(seed=0) as net:
+    ...     stim = nengo.Node(1.0)
     ...     delay = LinearNetwork(LegendreDelay(0.1, 4), 100, neuron_type=nengo.LIFRate())
+    ...     conn = nengo.Connection(stim, delay.input, synapse=None)
+    ...     probe = nengo.Probe(delay.output)
     >>> len(delay.state_ensembles), delay.output.size_out
     (4, 1)
+    >>> with nengo.Simulator(net, progress_bar=False) as sim:
+    ...     sim.run(0.3)
+    >>> y = sim.data[probe][:, 0]
+    >>> print(f"{y[49]:.1f} at 0.05 s, {y[-1]:.1f} at 0.3 s")  # the step arrives at 0.1 s
+    -0.1 at 0.05 s, 1.0 at 0.3 s
     """
 
     n_neurons = IntParam("n_neurons", low=1)
@@ -306,21 +315,26 @@ class LinearNetwork(ParamsInState, nengo.Network):
             )
         self.realization = realizer(self.sys, self.input_high, self.input_rms)
         realized = self.realization.sys
-        radii = np.asarray(radii, dtype=float)
+        try:
+            radii = np.asarray(radii, dtype=float)
+        except (TypeError, ValueError) as e:
+            raise ValidationError(
+                f"must be positive finite numbers (got {radii!r})", attr="radii", obj=self
+            ) from e
         if radii.ndim == 0:
             radii = np.full(realized.state_d, float(radii))
-        if radii.shape != (realized.state_d,) or not np.all(radii > 0):
+        if radii.shape != (realized.state_d,) or not np.all(
+            np.isfinite(radii) & (radii > 0)
+        ):
             raise ValidationError(
-                f"must be one positive number or {realized.state_d} of them (one per "
+                f"must be one positive finite number or {realized.state_d} of them (one per "
                 f"state of the realised system; got {radii})",
                 attr="radii",
                 obj=self,
             )
-        ensemble_kwargs = dict(ensemble_kwargs or {})
-        if "radius" in ensemble_kwargs:
-            raise ValidationError(
-                "set the radius with radii", attr="ensemble_kwargs", obj=self
-            )
+        ensemble_kwargs = check_ensemble_kwargs(
+            ensemble_kwargs, self, dict(OWN_ENSEMBLE_ARGS, radius="set it with radii")
+        )
         self.realizer = realizer
         realization = NeuralRealization(
             realized, self.synapse, dt, self.target, self.weights, self.readout_synapse
@@ -329,7 +343,7 @@ class LinearNetwork(ParamsInState, nengo.Network):
         with self:
             self.input = nengo.Node(size_in=self.sys.input_d, label="input")
             self.output = nengo.Node(size_in=self.sys.output_d, label="output")
-            self.state = state_node(realized.state_d, dt, f"{self}")
+            self.state = state_node(realized.state_d, dt, f"{self}", window=self.sys.window)
             nengo.Connection(self.state, self.output, transform=realized.C, synapse=None)
             if np.any(realized.D):  # one step late, as the state
                 nengo.Connection(self.input, self.output, transform=realized.D, synapse=0)
@@ -394,6 +408,13 @@ def _checked_system(sys, dt, obj):
         raise ValidationError(
             f"the system is digital with dt={sys.dt:g}, not {dt:g}", attr="dt", obj=obj
         )
+    if dt is not None and sys.analog and sys.window is not None and sys.window < dt:
+        raise ValidationError(
+            f"its window (theta) of {sys.window:g} is shorter than one step (dt={dt:g}): "
+            "it would hold less than one sample",
+            attr="sys",
+            obj=obj,
+        )
     return sys if sys.analog or sys.dt is not None else LinearSystem(sys, dt=dt)
 
 
@@ -408,19 +429,56 @@ def _band(sys):
     return float(min(rates.max() / (2 * np.pi), 0.5 / sys.dt))
 
 
-def state_node(size, dt, owner):
+#: `nengo.Ensemble` arguments that a `NeuralRealization` sets itself, and why.
+OWN_ENSEMBLE_ARGS = {
+    name: "the network sets it (see its own arguments)"
+    for name in ("n_neurons", "dimensions", "neuron_type", "label")
+}
+
+
+def check_ensemble_kwargs(ensemble_kwargs, obj, own=None):
+    """``ensemble_kwargs`` as a new dict of `nengo.Ensemble` arguments.
+
+    Checked by name (`~nengo.exceptions.ValidationError` naming
+    ``ensemble_kwargs``) before any ensemble is made: a dict, of arguments
+    `nengo.Ensemble` takes, none of those in ``own`` (default
+    `OWN_ENSEMBLE_ARGS`: name, and why the network sets it).
+    """
+    own = OWN_ENSEMBLE_ARGS if own is None else own
+    if ensemble_kwargs is None:
+        return {}
+    if not isinstance(ensemble_kwargs, dict):
+        raise ValidationError(
+            f"must be a dict of nengo.Ensemble arguments (got {ensemble_kwargs!r})",
+            attr="ensemble_kwargs",
+            obj=obj,
+        )
+    known = set(inspect.signature(nengo.Ensemble.__init__).parameters) - {"self"}
+    for key in ensemble_kwargs:
+        if key in own or key not in known:
+            hint = own.get(key, f"nengo.Ensemble takes {sorted(known - set(own))}")
+            raise ValidationError(
+                f"{key!r} is not an argument it can pass: {hint}",
+                attr="ensemble_kwargs",
+                obj=obj,
+            )
+    return dict(ensemble_kwargs)
+
+
+def state_node(size, dt, owner, window=None):
     """The node the decoded state arrives in.
 
     Not a passthrough: nengo-loihi would remove a passthrough node between
     the chip and the host, and lose the decoded output. For transforms
-    mapped at ``dt`` it refuses a simulator of another ``dt``.
+    mapped at ``dt`` it refuses a simulator of another ``dt``; for analog
+    transforms (``dt=None``) with a ``window``, a simulator step longer than
+    the window (`.LinearSystem.check_dt`).
     """
-    return nengo.Node(
-        _identity if dt is None else _TimeStepGuard(dt, owner=owner),
-        size_in=size,
-        size_out=size,
-        label="state",
-    )
+    if dt is None and window is None:
+        process = _identity
+    else:
+        process = _TimeStepGuard(dt, owner=owner, window=None if dt else window)
+    return nengo.Node(process, size_in=size, size_out=size, label="state")
 
 
 def _identity(t, x):
@@ -428,22 +486,26 @@ def _identity(t, x):
 
 
 class _TimeStepGuard(LinearSystem):
-    """A digital `.LinearSystem` passing each channel through, bound to ``dt``.
+    """A `.LinearSystem` passing each channel through, bound to ``dt``.
 
     As a `nengo.Node`'s output it is a passthrough that only a simulator of
     time-step ``dt`` builds (`.LinearSystem.check_dt`): the guard of
-    transforms that ``owner`` computed for that ``dt``.
+    transforms that ``owner`` computed for that ``dt``. With ``dt=None`` it
+    is analog, and guards a ``window`` instead (no simulator step longer).
     """
 
     owner = StringParam("owner", readonly=True)
 
-    def __init__(self, dt, owner="network"):
+    def __init__(self, dt, owner="network", window=None):
         super().__init__(
             (np.zeros((0, 0)), np.zeros((0, 1)), np.zeros((1, 0)), np.ones((1, 1))),
-            analog=False,
+            analog=dt is None,
             dt=dt,
+            window=window,
         )
         self.owner = owner
 
     def _describe(self):
+        if self.analog:
+            return self.owner
         return f"{self.owner} (its transforms were computed for one dt)"

@@ -1,11 +1,14 @@
 """The Legendre Memory Unit cell as a Nengo network."""
 
+import inspect
+
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
 from nengo.params import BoolParam, IntParam
 
+from nengo_lmu.legendre import machine_memory
 from nengo_lmu.networks.memory import LegendreMemory
 from nengo_lmu.params import FiniteNumberParam, ParamsInState
 
@@ -37,7 +40,8 @@ class LMU(ParamsInState, nengo.Network):
     Parameters
     ----------
     units : int
-        Number of hidden neurons.
+        Number of hidden neurons. An LMU whose weight matrices alone would
+        not fit in this machine's memory is refused (naming ``units``).
     order : int
         Order of each Legendre memory.
     theta : float
@@ -59,13 +63,15 @@ class LMU(ParamsInState, nengo.Network):
     hidden_to_hidden : bool, optional
         Include :math:`W_h h_{t-1}` in the hidden input.
     input_encoders_init, hidden_encoders_init, memory_encoders_init : \
-            array_like or nengo.dists.Distribution, optional
+            float or array_like or nengo.dists.Distribution, optional
         Initial :math:`e_x` (default 1), :math:`e_h`, :math:`e_m` (default 0),
-        as transforms of shape ``(memory_d, size_of_source)``.
+        as transforms of shape ``(memory_d, size_of_source)``: a finite
+        number fills it, an array must have exactly that shape (else a
+        `~nengo.exceptions.ValidationError` naming the argument and the shape).
     input_kernel_init, hidden_kernel_init, memory_kernel_init : \
-            array_like or nengo.dists.Distribution, optional
+            float or array_like or nengo.dists.Distribution, optional
         Initial :math:`W_x`, :math:`W_h` (default 0) and :math:`W_m` (default
-        Glorot normal), shape ``(units, size_of_source)``.
+        Glorot normal), shape ``(units, size_of_source)``, checked likewise.
     method : {"zoh", "euler", "bilinear"}, optional
         Discretisation of the memory.
     trainable_theta : bool, optional
@@ -101,14 +107,21 @@ class LMU(ParamsInState, nengo.Network):
     --------
     >>> import nengo
     >>> with nengo.Network(seed=0) as net:
-    ...     stim = nengo.Node(np.sin)
-    ...     lmu = LMU(units=10, order=4, theta=1.0)
+    ...     stim = nengo.Node(1.0)
+    ...     lmu = LMU(units=10, order=4, theta=0.1)
     ...     conn = nengo.Connection(stim, lmu.input, synapse=None)
     ...     probe = nengo.Probe(lmu.output)
+    ...     p_memory = nengo.Probe(lmu.memory.output)
     >>> with nengo.Simulator(net, progress_bar=False) as sim:
-    ...     sim.run(0.1)
+    ...     sim.run(0.5)
     >>> sim.data[probe].shape
-    (100, 10)
+    (500, 10)
+    >>> m = sim.data[p_memory]
+    >>> np.round(m[-1], 3) + 0  # a constant fills the window: P_0 only
+    array([1., 0., 0., 0.])
+    >>> W_m = sim.data[lmu.memory_kernel].weights  # h_t = tanh(W_m m_t) here
+    >>> np.allclose(sim.data[probe], np.tanh(m @ W_m.T))
+    True
     """
 
     units = IntParam("units", low=1)
@@ -166,14 +179,53 @@ class LMU(ParamsInState, nengo.Network):
                         obj=self,
                     )
 
+        mem_size = memory_d * order
+        check_weights_fit(
+            self.units, self.order, self.input_d, self.memory_d,
+            hidden=hidden_neuron_type is not None,
+            hidden_to_memory=self.hidden_to_memory,
+            memory_to_memory=self.memory_to_memory,
+            input_to_hidden=self.input_to_hidden,
+            hidden_to_hidden=self.hidden_to_hidden,
+            obj=self,
+        )
+        inits = {
+            name: _check_init(value, shape, name)
+            for name, value, shape in (
+                ("input_encoders_init", input_encoders_init, (memory_d, input_d)),
+                ("hidden_encoders_init", hidden_encoders_init, (memory_d, units)),
+                ("memory_encoders_init", memory_encoders_init, (memory_d, mem_size)),
+                ("input_kernel_init", input_kernel_init, (units, input_d)),
+                ("hidden_kernel_init", hidden_kernel_init, (units, units)),
+                (
+                    "memory_kernel_init",
+                    glorot_normal(mem_size, units)
+                    if memory_kernel_init is None
+                    else memory_kernel_init,
+                    (units, mem_size),
+                ),
+            )
+        }
+        if memory_kwargs is not None and not isinstance(memory_kwargs, dict):
+            raise ValidationError(
+                f"must be a dict of LegendreMemory arguments (got {memory_kwargs!r})",
+                attr="memory_kwargs",
+                obj=self,
+            )
         memory_kwargs = dict(memory_kwargs or {})
+        known = set(inspect.signature(LegendreMemory).parameters) - {"kwargs"}
+        known |= set(inspect.signature(nengo.Network).parameters)
+        for key in sorted(set(memory_kwargs) - known):
+            raise ValidationError(
+                f"{key!r} is not an argument of LegendreMemory", attr="memory_kwargs",
+                obj=self,
+            )
         own = {"order", "theta", "memory_d", "method", "trainable_theta", "label"}
         for key in sorted(own & set(memory_kwargs)):
             hint = "" if key == "label" else f": pass {key}= to the LMU itself"
             raise ValidationError(
                 f"{key!r} is set by the LMU{hint}", attr="memory_kwargs", obj=self
             )
-        mem_size = memory_d * order
         with self:
             self.input = nengo.Node(size_in=input_d, label="input")
             self.memory = LegendreMemory(
@@ -187,11 +239,11 @@ class LMU(ParamsInState, nengo.Network):
             )
             u = self.memory.input
             self.input_encoders = _full_connection(
-                self.input, u, input_encoders_init, synapse=None
+                self.input, u, inits["input_encoders_init"], synapse=None
             )
             self.memory_encoders = (
                 _full_connection(
-                    self.memory.output, u, memory_encoders_init, synapse=0
+                    self.memory.output, u, inits["memory_encoders_init"], synapse=0
                 )
                 if memory_to_memory
                 else None
@@ -215,25 +267,23 @@ class LMU(ParamsInState, nengo.Network):
             )
             h = self.hidden.neurons
             self.hidden_encoders = (
-                _full_connection(h, u, hidden_encoders_init, synapse=0)
+                _full_connection(h, u, inits["hidden_encoders_init"], synapse=0)
                 if hidden_to_memory
                 else None
             )
             self.memory_kernel = _full_connection(
                 self.memory.output,
                 h,
-                glorot_normal(mem_size, units)
-                if memory_kernel_init is None
-                else memory_kernel_init,
+                inits["memory_kernel_init"],
                 synapse=None,
             )
             self.input_kernel = (
-                _full_connection(self.input, h, input_kernel_init, synapse=None)
+                _full_connection(self.input, h, inits["input_kernel_init"], synapse=None)
                 if input_to_hidden
                 else None
             )
             self.hidden_kernel = (
-                _full_connection(h, h, hidden_kernel_init, synapse=0)
+                _full_connection(h, h, inits["hidden_kernel_init"], synapse=0)
                 if hidden_to_hidden
                 else None
             )
@@ -241,14 +291,86 @@ class LMU(ParamsInState, nengo.Network):
             nengo.Connection(h, self.output, synapse=None)
 
 
-def _full_connection(pre, post, init, synapse):
-    """A dense connection whose ``(post, pre)`` transform starts at ``init``.
+def check_weights_fit(
+    units,
+    order,
+    input_d=1,
+    memory_d=1,
+    hidden=True,
+    hidden_to_memory=False,
+    memory_to_memory=False,
+    input_to_hidden=False,
+    hidden_to_hidden=False,
+    obj=None,
+):
+    """Refuse, naming ``units``, an `LMU` whose weight matrices alone exceed
+    this machine's memory (`.machine_memory`; float64, as Nengo builds them).
 
-    ``init`` may be a scalar (filled in), an array or a Distribution.
+    They could not be built; the memory's own matrices are checked by
+    `.check_order`. The arguments are those of `LMU` (``hidden``: whether it
+    has a hidden layer).
     """
+    mem_size = memory_d * order
+    sizes = [memory_d * input_d]  # e_x
+    if memory_to_memory:
+        sizes.append(memory_d * mem_size)
+    if hidden:
+        sizes += [units * mem_size, 3 * units]  # W_m; gain, bias, state
+        sizes += [memory_d * units] if hidden_to_memory else []
+        sizes += [units * input_d] if input_to_hidden else []
+        sizes += [units * units] if hidden_to_hidden else []
+    need, have = 8 * sum(sizes), machine_memory()
+    if have is not None and need > have:
+        raise ValidationError(
+            f"its weights alone need {need / 2**30:.3g} GiB, more than this "
+            f"machine's {have / 2**30:.3g} GiB of memory: use fewer units "
+            "(or a lower order or memory_d)",
+            attr="units",
+            obj=obj,
+        )
+
+
+def _full_connection(pre, post, init, synapse):
+    """A dense connection whose ``(post, pre)`` transform starts at ``init``
+    (a scalar, filled in; an array; or a Distribution: see `_check_init`)."""
     shape = (post.size_in, pre.size_out)
-    if np.ndim(init) == 0 and not isinstance(init, nengo.dists.Distribution):
+    if not isinstance(init, nengo.dists.Distribution) and init.ndim == 0:
         init = np.full(shape, float(init))
     return nengo.Connection(
         pre, post, transform=nengo.transforms.Dense(shape, init=init), synapse=synapse
     )
+
+
+def _check_init(init, shape, name):
+    """The initial value ``init`` (the argument ``name``) of a ``shape`` transform.
+
+    A Distribution is returned as it is; otherwise a finite float scalar, or
+    an array of exactly ``shape``. Anything else is refused by name
+    (`~nengo.exceptions.ValidationError`), with the shape it needs.
+    """
+    if isinstance(init, nengo.dists.Distribution):
+        return init
+    if init is None:
+        raise ValidationError(
+            f"must be a number, an array of shape {shape} or a "
+            "nengo.dists.Distribution (got None)",
+            attr=name,
+        )
+    try:
+        array = np.asarray(init, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or isinstance(init, (str, bytes)):
+        raise ValidationError(
+            f"must be a number, an array of shape {shape} or a "
+            f"nengo.dists.Distribution (got {init!r})",
+            attr=name,
+        )
+    if array.ndim != 0 and array.shape != shape:
+        raise ValidationError(
+            f"must be a number or an array of shape {shape} (got shape {array.shape})",
+            attr=name,
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValidationError("must be finite (got NaN or infinity)", attr=name)
+    return array

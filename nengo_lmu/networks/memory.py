@@ -11,6 +11,7 @@ from nengo_lmu.legendre import legendre_memory
 from nengo_lmu.networks.linear import (
     DECODER_REG,  # noqa: F401  (documented here since the memory came first)
     NeuralRealization,
+    check_ensemble_kwargs,
     loop_synapse,
     state_node,
 )
@@ -58,7 +59,12 @@ class LegendreMemory(ParamsInState, nengo.Network):
     order : int
         Order of each memory (Legendre polynomials per channel).
     theta : float
-        Window length, in seconds of simulated time.
+        Window length, in seconds of simulated time (in steps with a
+        simulator of ``dt=1``). It must be at least one time-step: the
+        simulator's ``dt`` (else building fails with a
+        `~nengo.exceptions.BuildError` naming both), or ``dt`` or
+        ``sample_period`` where they are given for a memory that uses them
+        (else a `~nengo.exceptions.ValidationError` on construction).
     memory_d : int, optional
         Number of channels (independent memories).
     method : {"zoh", "euler", "bilinear"}, optional
@@ -255,7 +261,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         self.target = "nengo" if target is None else target
         self.weights = (self.target == "loihi") if weights is None else weights
         self.readout_synapse = readout_synapse
-        self.ensemble_kwargs = dict(ensemble_kwargs or {})
+        self.ensemble_kwargs = check_ensemble_kwargs(ensemble_kwargs, self)
         self.trainable_theta = trainable_theta
         self.trainable_matrices = trainable_matrices
         self.sample_period = sample_period
@@ -302,9 +308,15 @@ class LegendreMemory(ParamsInState, nengo.Network):
                 obj=self,
             )
 
+        self._check_window()
         A, B = legendre_memory(order, theta)
+        # stable for every order by construction (no eigen-decomposition);
+        # its window refuses a longer simulator step at build time
         self.system = LinearSystem(
-            (A, B, np.eye(order), np.zeros((order, 1))), method=method
+            (A, B, np.eye(order), np.zeros((order, 1))),
+            method=method,
+            window=self.theta,
+            known_stable=True,
         )
         with self:
             self.input = nengo.Node(size_in=memory_d, label="input")
@@ -315,6 +327,28 @@ class LegendreMemory(ParamsInState, nengo.Network):
                 self._build_exact()
             else:
                 self._build_neural(dict(self.ensemble_kwargs))
+
+    def _check_window(self):
+        """Refuse a window shorter than one step where the step is known now.
+
+        A neural or ``trainable_matrices`` memory is made for ``dt``; a
+        ``sample_period`` memory steps once per sample. The exact memory
+        learns the simulator's ``dt`` only at build time, where its
+        ``system`` (whose ``window`` is ``theta``) refuses a longer step.
+        """
+        step, name = None, None
+        if self.sample_period is not None:
+            step, name = self.sample_period, "sample_period"
+        elif self.dt is not None and (self.n_neurons is not None or self.trainable_matrices):
+            step, name = self.dt, "dt"
+        if step is not None and self.theta < step:
+            raise ValidationError(
+                f"{self.theta:g} is shorter than one step ({name}={step:g}): the "
+                f"memory would hold less than one sample. Make theta at least "
+                f"{step:g}, or {name} at most {self.theta:g}",
+                attr="theta",
+                obj=self,
+            )
 
     def _build_exact(self):
         d, q = self.memory_d, self.order
@@ -398,7 +432,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
             realization.sys, self.synapse, self.dt, self.target, self.weights, readout
         )
         self.mapped = neural.mapped
-        self.state = state_node(self.memory_d * q, self.dt, f"{self}")
+        self.state = state_node(self.memory_d * q, self.dt, f"{self}", window=self.theta)
         nengo.Connection(
             self.state,
             self.output,
@@ -418,3 +452,4 @@ class LegendreMemory(ParamsInState, nengo.Network):
                     **ensemble_kwargs,
                 )
             )
+
