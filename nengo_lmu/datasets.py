@@ -15,6 +15,14 @@ from nengo.params import BoolParam, IntParam, StringParam
 
 from nengo_lmu.params import FiniteNumberParam, check_param
 
+#: The largest seed NumPy's ``RandomState`` takes.
+MAX_SEED = 2**32 - 1
+
+
+def _check_seed(name, seed, optional=False):
+    """A ``RandomState`` seed (``0 .. 2**32 - 1``), or a ValidationError naming it."""
+    return check_param(IntParam(name, low=0, high=MAX_SEED, optional=optional), seed)
+
 
 def ps_digits(permutation_seed=0, test_fraction=0.25, split_seed=0):
     """Permuted sequential digits: scikit-learn's 8x8 digits as pixel sequences.
@@ -49,11 +57,22 @@ def ps_digits(permutation_seed=0, test_fraction=0.25, split_seed=0):
         train_test_split,
     )
 
-    check_param(
+    permutation_seed = _check_seed("permutation_seed", permutation_seed)
+    split_seed = _check_seed("split_seed", split_seed)
+    test_fraction = check_param(
         FiniteNumberParam("test_fraction", low=0, high=1, low_open=True, high_open=True),
         test_fraction,
     )
     digits = load_digits()
+    n_classes, n = len(digits.target_names), len(digits.target)
+    n_test = int(np.ceil(test_fraction * n))  # scikit-learn's rounding
+    if min(n_test, n - n_test) < n_classes:
+        raise ValidationError(
+            f"leaves {n_test} of the {n} images for testing and {n - n_test} for "
+            f"training; a stratified split needs at least {n_classes} (one per "
+            "class) in each",
+            attr="test_fraction",
+        )
     x = digits.data / 16.0
     order = np.random.RandomState(permutation_seed).permutation(x.shape[1])
     x = x[:, order, None]
@@ -331,8 +350,34 @@ def white_noise(n_steps, dt, high, rms=0.5, seed=None, dimensions=1):
     """Band-limited white noise sampled at ``dt``, shape ``(n_steps, dimensions)``.
 
     Nengo's `~nengo.processes.WhiteSignal` with a period of the whole signal.
+
+    Parameters
+    ----------
+    n_steps : int
+        Number of samples.
+    dt : float
+        Sampling interval (positive).
+    high : float
+        Cut-off frequency, at least ``1 / (n_steps * dt)`` (one period of the
+        whole signal) and at most the Nyquist frequency ``1 / (2 dt)``.
+    rms : float, optional
+        Root-mean-square value.
+    seed : int, optional
+        Seed of the signal.
+    dimensions : int, optional
+        Number of independent signals.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(n_steps, dimensions)``.
     """
     n_steps = check_param(IntParam("n_steps", low=1), n_steps)
+    dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
+    high = check_param(FiniteNumberParam("high", low=0, low_open=True), high)
+    rms = check_param(FiniteNumberParam("rms", low=0, low_open=True), rms)
+    seed = _check_seed("seed", seed, optional=True)
+    dimensions = check_param(IntParam("dimensions", low=1), dimensions)
     process = nengo.processes.WhiteSignal(
         period=n_steps * dt, high=high, rms=rms, seed=seed
     )
@@ -356,24 +401,30 @@ def mackey_glass(
     .. math:: \\dot{x}(t) = \\beta \\frac{x(t - \\tau)}{1 + x(t - \\tau)^n}
               - \\gamma x(t)
 
-    integrated with fourth-order Runge-Kutta (the delayed term interpolated
-    linearly) at ``dt / substeps``. ``tau = 17`` gives the mildly chaotic
-    series used in LMU and LSTM benchmarks.
+    integrated with fourth-order Runge-Kutta at ``dt / substeps``, the delayed
+    term interpolated linearly between integration steps (``tau`` need not
+    be a multiple of the integration step, but must be at least one).
+    ``tau = 17`` gives the mildly chaotic series used in LMU and LSTM
+    benchmarks.
 
     Parameters
     ----------
     n_steps : int
         Number of samples returned.
-    tau, beta, gamma, power : float
-        Parameters of the equation (``power`` is :math:`n`).
+    tau : float
+        The delay (at least ``dt / substeps``).
+    beta, gamma : float
+        Production and decay rates (non-negative).
+    power : float
+        The exponent :math:`n`.
     dt : float
-        Sampling interval.
+        Sampling interval (positive).
     x0 : float
         Constant history before the start.
     substeps : int
         Integration steps per sample.
     washout : int
-        Samples discarded at the start (the transient from ``x0``).
+        Samples discarded at the start (the transient from ``x0``; may be 0).
     seed : int, optional
         If given, the history is ``x0`` plus small uniform noise from this seed,
         giving a different trajectory per seed.
@@ -382,29 +433,68 @@ def mackey_glass(
     -------
     ndarray
         Shape ``(n_steps,)``.
+
+    Raises
+    ------
+    nengo.exceptions.ValidationError
+        Naming the parameter out of range, or ``substeps`` where the
+        integration does not stay finite (a step too large for ``gamma``, or
+        a negative history raised to a non-integer ``power``).
     """
     n_steps = check_param(IntParam("n_steps", low=1), n_steps)
     tau = check_param(FiniteNumberParam("tau", low=0, low_open=True), tau)
+    beta = check_param(FiniteNumberParam("beta", low=0), beta)
+    gamma = check_param(FiniteNumberParam("gamma", low=0), gamma)
+    power = check_param(FiniteNumberParam("power"), power)
+    dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
+    x0 = check_param(FiniteNumberParam("x0"), x0)
     substeps = check_param(IntParam("substeps", low=1), substeps)
+    washout = check_param(IntParam("washout", low=0), washout)
+    seed = _check_seed("seed", seed, optional=True)
     h = dt / substeps
-    lag = int(round(tau / h))
+    # the delay in integration steps: lag + frac, interpolated between them
+    # (a multiple of h within rounding counts as one: frac = 0)
+    ratio = tau / h
+    lag, frac = int(round(ratio)), 0.0
+    if not np.isclose(ratio, lag, rtol=1e-9, atol=0):
+        lag = int(np.floor(ratio))
+        frac = ratio - lag
+    if lag < 1:
+        raise ValidationError(
+            f"must be at least the integration step dt / substeps = {h:g} (got "
+            f"{tau:g}); raise substeps",
+            attr="tau",
+        )
     total = (n_steps + washout) * substeps
-    x = np.empty(total + lag + 1)
+    # x[1 + k] is x((k - lag) h); x[0], one step older, is only read when frac > 0
+    x = np.empty(total + lag + 2)
     history = np.full(lag + 1, float(x0))
     if seed is not None:
         history += np.random.RandomState(seed).uniform(-0.05, 0.05, size=lag + 1)
-    x[: lag + 1] = history
+    x[1 : lag + 2] = history
+    x[0] = history[0]
 
     def f(x_now, x_lag):
         return beta * x_lag / (1 + x_lag**power) - gamma * x_now
 
-    for i in range(lag, lag + total):
-        xd0, xd1 = x[i - lag], x[i - lag + 1]
-        xd_half = 0.5 * (xd0 + xd1)
-        k1 = f(x[i], xd0)
-        k2 = f(x[i] + 0.5 * h * k1, xd_half)
-        k3 = f(x[i] + 0.5 * h * k2, xd_half)
-        k4 = f(x[i] + h * k3, xd1)
-        x[i + 1] = x[i] + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-    samples = x[lag + substeps :: substeps]  # t = dt, 2 dt, ...
-    return samples[washout : washout + n_steps]
+    with np.errstate(all="ignore"):  # a diverging run is refused below
+        for i in range(lag + 1, lag + 1 + total):
+            # x((i - 1 - lag) h - tau) and one step later, interpolated
+            xd0 = (1 - frac) * x[i - lag] + frac * x[i - lag - 1]
+            xd1 = (1 - frac) * x[i - lag + 1] + frac * x[i - lag]
+            xd_half = 0.5 * (xd0 + xd1)
+            k1 = f(x[i], xd0)
+            k2 = f(x[i] + 0.5 * h * k1, xd_half)
+            k3 = f(x[i] + 0.5 * h * k2, xd_half)
+            k4 = f(x[i] + h * k3, xd1)
+            x[i + 1] = x[i] + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    samples = x[lag + 1 + substeps :: substeps]  # t = dt, 2 dt, ...
+    samples = samples[washout : washout + n_steps]
+    if not np.all(np.isfinite(samples)):
+        raise ValidationError(
+            f"the integration at dt / substeps = {h:g} did not stay finite: use "
+            "more substeps (a smaller step), or a non-negative history x0 for a "
+            "non-integer power",
+            attr="substeps",
+        )
+    return samples

@@ -49,6 +49,7 @@ builder types it knows, no longer accepts any network with a connection
 
 import warnings
 
+import nengo
 import nengo_dl
 import numpy as np
 import tensorflow as tf
@@ -56,11 +57,11 @@ from nengo.builder import Signal
 from nengo.builder.operator import DotInc
 from nengo.builder.processes import SimProcess
 from nengo.exceptions import BuildError, ValidationError
-from nengo.params import IntParam
+from nengo.params import BoolParam, IntParam
 from nengo_dl.builder import Builder, NengoBuilder, OpBuilder
 from nengo_dl.op_builders import DotSet
 
-from nengo_lmu.params import check_param
+from nengo_lmu.params import FiniteNumberParam, check_param
 from nengo_lmu.system import LinearSystem, TimeScaledSystem
 
 
@@ -599,6 +600,10 @@ def configure_settings(**kwargs):
     both settings against keras-lmu; ``benchmarks/results/train_speed.json``).
     Results are the same either way; only the schedule differs.
 
+    Unlike NengoDL's, it refuses a setting NengoDL does not have, or a value
+    of the wrong kind (``stateful="no"``), with a
+    `~nengo.exceptions.ValidationError` naming the setting.
+
     TensorFlow's thread pools are a process-wide choice this function leaves
     alone. On a 2-core CPU, ``tf.config.threading.set_inter_op_parallelism_threads(2)``
     and ``set_intra_op_parallelism_threads(1)``, called before TensorFlow
@@ -613,6 +618,8 @@ def configure_settings(**kwargs):
     >>> net.config[net].planner.__name__
     'noop_planner'
     """
+    for name, value in kwargs.items():
+        _check_setting(name, value)
     kwargs.setdefault("planner", nengo_dl.graph_optimizer.noop_planner)
     kwargs.setdefault("sorter", nengo_dl.graph_optimizer.noop_order_signals)
     if kwargs["planner"] is nengo_dl.graph_optimizer.transitive_planner:
@@ -623,6 +630,56 @@ def configure_settings(**kwargs):
             attr="planner",
         )
     nengo_dl.configure_settings(**kwargs)
+
+
+#: The settings of `nengo_dl.configure_settings` (NengoDL 3.6) and the
+#: parameters that check their values.
+_SETTINGS = dict(
+    trainable=BoolParam("trainable", optional=True),
+    keep_history=BoolParam("keep_history"),
+    stateful=BoolParam("stateful"),
+    use_loop=BoolParam("use_loop"),
+    inference_only=BoolParam("inference_only"),
+    learning_phase=BoolParam("learning_phase", optional=True),
+    lif_smoothing=FiniteNumberParam("lif_smoothing", low=0, low_open=True, optional=True),
+    planner=None,
+    sorter=None,
+    simplifications=None,
+    dtype=None,
+)
+
+
+def _check_setting(name, value):
+    """Refuse an unknown NengoDL setting or a value of the wrong kind, by name."""
+    if name not in _SETTINGS:
+        raise ValidationError(
+            f"is not a NengoDL setting (configure_settings takes {sorted(_SETTINGS)})",
+            attr=name,
+        )
+    if _SETTINGS[name] is not None:
+        check_param(_SETTINGS[name], value)
+    elif name in ("planner", "sorter") and not callable(value):
+        raise ValidationError(
+            f"must be one of NengoDL's graph_optimizer functions (got {value!r})",
+            attr=name,
+        )
+    elif name == "simplifications" and (
+        isinstance(value, str) or not all(callable(f) for f in np.ravel(value))
+    ):
+        raise ValidationError(
+            f"must be a list of NengoDL's simplification functions (got {value!r})",
+            attr=name,
+        )
+    elif name == "dtype":
+        try:
+            floating = tf.as_dtype(value).is_floating
+        except TypeError:
+            floating = False
+        if not floating:
+            raise ValidationError(
+                f"must be a floating-point dtype, such as 'float32' (got {value!r})",
+                attr=name,
+            )
 
 
 def unroll_for(n_steps, preferred=RECOMMENDED_UNROLL):
@@ -639,8 +696,8 @@ def unroll_for(n_steps, preferred=RECOMMENDED_UNROLL):
     >>> unroll_for(784), unroll_for(150), unroll_for(24), unroll_for(251)
     (16, 15, 24, None)
     """
-    n_steps = check_param(IntParam("n_steps", low=1), n_steps)
-    preferred = check_param(IntParam("preferred", low=1), preferred)
+    n_steps = _check_int("n_steps", n_steps)
+    preferred = _check_int("preferred", preferred)
     low, high = max(1, preferred // 2), 2 * preferred
     if n_steps <= high:  # short: one unrolled block
         return n_steps
@@ -650,12 +707,26 @@ def unroll_for(n_steps, preferred=RECOMMENDED_UNROLL):
     return min(divisors, key=lambda d: (abs(d - preferred), -d))
 
 
+def _check_int(name, value, low=1):
+    """A positive integer (not a bool, which Nengo's IntParam takes for 1 or 0)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValidationError(f"must be an integer (got {value!r})", attr=name)
+    return int(check_param(IntParam(name, low=low), value))
+
+
 def prepare_sequences(x, *targets, network=None, preferred=RECOMMENDED_UNROLL):
     """Sequences of any length ready for NengoDL: ``(unroll, x, *targets)``.
 
     Picks ``unroll_simulation`` with `unroll_for`; where no divisor of the
     length is near ``preferred``, pads every array with leading zeros (along
     the step axis) to a multiple of ``preferred`` and uses that.
+
+    ``x`` may also be a list of series of different lengths, each of shape
+    ``(steps_i, dims)``: they are padded with leading zeros to the longest,
+    so that every series ends on the last step (as `.datasets.ucr` pads the
+    archive's series), before any padding for the unroll. Series ``i`` then
+    starts ``steps - steps_i`` steps in, ``steps`` being the returned
+    arrays' length.
 
     Leading zeros are exact for an LMU whose memory starts at rest and stays
     there while its input is zero: its states, and so every output from the
@@ -669,11 +740,14 @@ def prepare_sequences(x, *targets, network=None, preferred=RECOMMENDED_UNROLL):
 
     Parameters
     ----------
-    x : array_like
-        Inputs, shape ``(n, steps, dims)``.
-    *targets : array_like
+    x : array_like or list of array_like
+        Inputs, shape ``(n, steps, dims)``, or a list of ``n`` series of
+        shape ``(steps_i, dims)``. Finite numbers.
+    *targets : array_like or list of array_like
         Per-step arrays of the same ``(n, steps)`` to pad alike (e.g. targets
-        of every step); arrays for the last step only need no padding.
+        of every step), or, with a list of series, lists of per-step arrays
+        of each series' length; arrays for the last step only need no
+        padding. Finite numbers.
     network : nengo.Network, optional
         The network the sequences are for (checked as above when padding).
     preferred : int, optional
@@ -686,39 +760,115 @@ def prepare_sequences(x, *targets, network=None, preferred=RECOMMENDED_UNROLL):
         Padded with ``pad`` leading zero steps where needed (``pad = 0``
         otherwise).
 
+    Raises
+    ------
+    nengo.exceptions.ValidationError
+        Naming ``x``, ``targets``, ``network`` or ``preferred`` when one has
+        the wrong shape or kind or is not finite; naming a flag of
+        ``network`` when padding would change its outputs.
+
     Examples
     --------
     >>> unroll, x = prepare_sequences(np.ones((2, 251, 1)))
     >>> unroll, x.shape, x[0, :5, 0].tolist()
     (16, (2, 256, 1), [0.0, 0.0, 0.0, 0.0, 0.0])
+
+    Series of different lengths end on the same (last) step:
+
+    >>> unroll, x = prepare_sequences([np.ones((3, 1)), np.ones((5, 1))])
+    >>> unroll, x[:, :, 0].tolist()
+    (5, [[0.0, 0.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0, 1.0]])
     """
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 3 or 0 in x.shape:
+    from nengo_lmu.measure import check_sequences  # noqa: PLC0415
+
+    preferred = _check_int("preferred", preferred)
+    if network is not None and not isinstance(network, nengo.Network):
         raise ValidationError(
-            f"must have shape (n, steps, dims) with none of them 0 (got {x.shape})",
-            attr="x",
+            f"must be the nengo.Network the sequences are for (got {network!r})",
+            attr="network",
         )
+    lengths = _ragged_lengths(x)
+    if lengths is not None:
+        x = _pad_series(x, max(lengths), "x")
+    x = check_sequences(x, attr="x")
     n, steps = x.shape[:2]
-    targets = [np.asarray(t) for t in targets]
-    for t in targets:
-        if t.shape[:2] != (n, steps):
-            raise ValidationError(
-                f"per-step arrays must share x's (n, steps) = {(n, steps)} "
-                f"(got {t.shape})",
-                attr="targets",
-            )
+    targets = [_check_targets(t, n, steps, lengths) for t in targets]
     unroll = unroll_for(steps, preferred)
+    pad = 0 if unroll is not None else -steps % preferred
+    if network is not None and (pad or lengths is not None):
+        _check_padding_is_exact(network)
     if unroll is not None:
         return (unroll, x, *targets)
-    pad = -steps % preferred
-    if network is not None:
-        _check_padding_is_exact(network)
 
     def padded(a):
         zeros = np.zeros((n, pad) + a.shape[2:], dtype=a.dtype)
         return np.concatenate([zeros, a], axis=1)
 
     return (preferred, padded(x), *(padded(t) for t in targets))
+
+
+def _ragged_lengths(x):
+    """Each series' length if ``x`` is a list of 2-D series of different
+    lengths, else None."""
+    if not isinstance(x, (list, tuple)) or len(x) == 0:
+        return None
+    try:
+        ndims = [np.ndim(item) for item in x]
+    except ValueError:  # ragged deeper down: check_sequences says so
+        return None
+    lengths = [len(item) for item in x] if set(ndims) == {2} else None
+    return lengths if lengths is not None and len(set(lengths)) > 1 else None
+
+
+def _pad_series(items, steps, attr, lengths=None):
+    """Stack the series ``items`` into ``(n, steps, ...)``, zeros in front."""
+    try:
+        arrays = [np.asarray(item) for item in items]
+    except ValueError as err:
+        raise ValidationError(f"each series must be an array ({err})", attr=attr) from err
+    if lengths is not None and [len(a) if a.ndim else None for a in arrays] != lengths:
+        raise ValidationError(
+            f"with series of different lengths, each per-step array must have its "
+            f"series' length, {lengths} (got "
+            f"{[a.shape[0] if a.ndim else None for a in arrays]})",
+            attr=attr,
+        )
+    empty = [i for i, a in enumerate(arrays) if a.ndim == 0 or len(a) == 0]
+    if empty:
+        raise ValidationError(f"series {empty} have no steps", attr=attr)
+    tails = sorted({a.shape[1:] for a in arrays})
+    if len(tails) > 1:
+        raise ValidationError(
+            f"series of different lengths must agree in their other dimensions "
+            f"(got {tails})",
+            attr=attr,
+        )
+    out = np.zeros((len(arrays), steps) + tails[0], dtype=np.result_type(*arrays))
+    for i, a in enumerate(arrays):
+        out[i, steps - len(a) :] = a
+    return out
+
+
+def _check_targets(t, n, steps, lengths):
+    """A per-step array of ``(n, steps)`` (padded like ``x`` from a list of
+    series of ``lengths``), finite."""
+    if lengths is not None and isinstance(t, (list, tuple)) and len(t) == n:
+        t = _pad_series(t, steps, "targets", lengths)
+    try:
+        t = np.asarray(t)
+    except ValueError as err:
+        raise ValidationError(f"must be arrays ({err})", attr="targets") from err
+    if t.shape[:2] != (n, steps):
+        raise ValidationError(
+            f"per-step arrays must share x's (n, steps) = {(n, steps)} "
+            f"(got {t.shape})",
+            attr="targets",
+        )
+    if not (np.issubdtype(t.dtype, np.number) or t.dtype == bool):
+        raise ValidationError(f"must be numbers (got dtype {t.dtype})", attr="targets")
+    if np.issubdtype(t.dtype, np.inexact) and not np.all(np.isfinite(t)):
+        raise ValidationError("must be finite (has NaN or infinity)", attr="targets")
+    return t
 
 
 def _check_padding_is_exact(network):

@@ -15,19 +15,43 @@ from nengo_lmu.paths import copy_network, counterpart
 
 def check_sequences(sequences, node=None, attr="sequences"):
     """``sequences`` as a float array ``(n_sequences, n_samples, node.size_out)``
-    (any number of dimensions without a ``node``)."""
-    sequences = np.asarray(sequences, dtype=float)
+    (any number of dimensions without a ``node``), finite.
+
+    The one check of sequence data (`simulate_sequences`, `channel_encoders`,
+    `nengo_lmu.dl.prepare_sequences`, `.parallel_model`'s ``fit``): anything
+    else raises a `~nengo.exceptions.ValidationError` naming ``attr``.
+    Series of different lengths are refused here; pad them first
+    (`nengo_lmu.dl.prepare_sequences` pads with leading zeros).
+    """
     size = "n_dimensions" if node is None else node.size_out
+    shape = f"(n_sequences, n_samples, {size})"
+    try:
+        sequences = np.asarray(sequences)
+        if not np.iscomplexobj(sequences):
+            sequences = np.asarray(sequences, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValidationError(
+            f"must be an array of numbers of shape {shape} ({err}); series of "
+            "different lengths must be padded first (nengo_lmu.dl.prepare_sequences "
+            "pads them with leading zeros)",
+            attr=attr,
+        ) from err
+    if np.iscomplexobj(sequences):
+        raise ValidationError(
+            f"must be real numbers of shape {shape} (got complex values, whose "
+            "imaginary part would be dropped)",
+            attr=attr,
+        )
     if sequences.ndim != 3 or 0 in sequences.shape or (
         node is not None and sequences.shape[2] != size
     ):
         raise ValidationError(
-            f"must have shape (n_sequences, n_samples, {size})"
+            f"must have shape {shape}"
             f"{'' if node is None else f' for {node}'} (got {sequences.shape})",
             attr=attr,
         )
     if not np.all(np.isfinite(sequences)):
-        raise ValidationError("must be finite", attr=attr)
+        raise ValidationError("must be finite (has NaN or infinity)", attr=attr)
     return sequences
 
 
@@ -56,6 +80,7 @@ def simulate_sequences(network, node, sequences, targets, dt=1.0):
         For each sequence, each target's output, ``(n_samples, size)``.
     """
     dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
+    _check_in_network(network, node, targets)
     sequences = check_sequences(sequences, node)
     copy = copy_network(network)
     feed = counterpart(node, network, copy)
@@ -70,6 +95,29 @@ def simulate_sequences(network, node, sequences, targets, dt=1.0):
             sim.reset()
             sim.run_steps(len(u))
             yield [sim.data[p] for p in probes]
+
+
+def _check_in_network(network, node, targets):
+    """Refuse a ``node`` or ``targets`` that are not objects of ``network``."""
+    if not isinstance(network, nengo.Network):
+        raise ValidationError(f"must be a nengo.Network (got {network!r})", attr="network")
+    if not isinstance(node, nengo.Node) or node not in network.all_nodes:
+        raise ValidationError(
+            f"must be a nengo.Node of {network} (got {node!r})", attr="node"
+        )
+    if not isinstance(targets, (list, tuple)):
+        raise ValidationError(
+            f"must be a list of objects to probe (got {targets!r})", attr="targets"
+        )
+    members = set(network.all_nodes) | set(network.all_ensembles)
+    for target in targets:
+        obj = getattr(target, "obj", target)  # a slice: its object
+        obj = getattr(obj, "ensemble", obj)  # Ensemble.neurons: its ensemble
+        if obj not in members:
+            raise ValidationError(
+                f"{target!r} is not a Node, Ensemble or Ensemble.neurons of {network}",
+                attr="targets",
+            )
 
 
 class _Replay:

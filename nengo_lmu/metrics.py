@@ -3,6 +3,10 @@ and benchmarks."""
 
 import nengo
 import numpy as np
+from nengo.exceptions import ValidationError
+from nengo.params import BoolParam
+
+from nengo_lmu.params import check_param
 
 
 def nrmse(x, ref, center=False):
@@ -15,14 +19,49 @@ def nrmse(x, ref, center=False):
     instead (the usual NRMSE of time-series prediction, where a constant
     prediction of the mean scores 1).
 
+    ``x`` and ``ref`` must have the same shape (nothing is broadcast: an
+    ``(n, 1)`` array against an ``(n,)`` one would compare every step with
+    every other) and be finite. A reference that is zero everywhere (with
+    ``center``, constant) has no scale to normalise by, and is refused with
+    a `~nengo.exceptions.ValidationError` naming ``ref``.
+
     Examples
     --------
     >>> nrmse(np.array([1.0, 1.0]), np.array([2.0, 0.0]))
     0.7071067811865476
     """
-    x, ref = np.asarray(x, dtype=float), np.asarray(ref, dtype=float)
+    center = check_param(BoolParam("center"), center)
+    x, ref = _finite_array(x, "x"), _finite_array(ref, "ref")
+    if x.shape != ref.shape:
+        raise ValidationError(
+            f"must have the shape of ref, {ref.shape} (got {x.shape}); reshape one "
+            "of them (nothing is broadcast)",
+            attr="x",
+        )
+    if x.size == 0:
+        raise ValidationError("must not be empty", attr="x")
+    # (a constant's computed variance can round to a tiny nonzero value)
+    if not (np.ptp(ref) > 0 if center else np.any(ref)):
+        raise ValidationError(
+            ("is constant: its variance, the scale of the centred NRMSE, is 0"
+             if center else "is zero everywhere: the NRMSE has no scale"),
+            attr="ref",
+        )
     scale = np.mean((ref - ref.mean()) ** 2) if center else np.mean(ref**2)
     return float(np.sqrt(np.mean((x - ref) ** 2) / scale))
+
+
+def _finite_array(value, attr):
+    """``value`` as a finite float array (a ValidationError naming ``attr``)."""
+    try:
+        if value is None or np.iscomplexobj(value):
+            raise TypeError(f"got {type(value).__name__} values")
+        value = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValidationError(f"must be an array of numbers ({err})", attr=attr) from err
+    if not np.all(np.isfinite(value)):
+        raise ValidationError("must be finite (has NaN or infinity)", attr=attr)
+    return value
 
 
 def fan_out(network, ensemble):

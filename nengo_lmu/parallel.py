@@ -30,8 +30,9 @@ import nengo
 import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
-from nengo.params import EnumParam, IntParam
+from nengo.params import BoolParam, EnumParam, IntParam
 
+from nengo_lmu.measure import check_sequences
 from nengo_lmu.networks.lmu import LMU
 from nengo_lmu.params import FiniteNumberParam, check_param
 
@@ -151,8 +152,11 @@ class ParallelLMU(tf.keras.layers.Layer):
         dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
         self.convolution = check_param(EnumParam("convolution", values=CONVOLUTIONS),
                                        convolution)
-        self.return_sequences = bool(return_sequences)
+        self.return_sequences = check_param(BoolParam("return_sequences"),
+                                            return_sequences)
         self.memory_d, self.order = lmu.memory_d, lmu.order
+        # Keras then names the expected shape when called on another one
+        self.input_spec = tf.keras.layers.InputSpec(shape=(None, self.steps, lmu.input_d))
         self.has_hidden = lmu.hidden is not None
         self.input_to_hidden = lmu.input_to_hidden
         self.f = _nonlinearity(lmu.hidden_neuron_type) if self.has_hidden else None
@@ -357,13 +361,22 @@ def parallel_model(net, steps, dt=1.0, return_sequences=True, convolution="block
     return_sequences, convolution
         See `ParallelLMU`.
     dtype : str, optional
-        Keras dtype of the model (default ``"float32"``).
+        Keras dtype of the model, a floating-point one (default
+        ``"float32"``).
+
+    Returns
+    -------
+    ParallelModel
+        A functional Keras model whose ``fit``, ``evaluate`` and ``predict``
+        refuse arrays of another length than ``steps`` by name.
     """
     lmu, readout = _lmu_of(net)
     check_parallel(lmu)
     steps = check_param(IntParam("steps", low=1), steps)
     dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
+    check_param(BoolParam("return_sequences"), return_sequences)
     check_param(EnumParam("convolution", values=CONVOLUTIONS), convolution)
+    dtype = _check_dtype(dtype)
     w = _built_weights(net, dt)
     inp = tf.keras.Input((steps, lmu.input_d), dtype=dtype)
     layer = ParallelLMU(lmu, steps, w, dt=dt, return_sequences=return_sequences,
@@ -372,7 +385,73 @@ def parallel_model(net, steps, dt=1.0, return_sequences=True, convolution="block
         w["readout"].shape[0], use_bias=False, dtype=dtype, name="readout",
         kernel_initializer=tf.keras.initializers.Constant(w["readout"].T),
     )
-    return tf.keras.Model(inp, dense(layer(inp)))
+    return ParallelModel(inp, dense(layer(inp)))
+
+
+def _check_dtype(dtype):
+    """A floating-point Keras dtype, by name (a ValidationError naming ``dtype``)."""
+    try:
+        floating = tf.as_dtype(dtype).is_floating
+    except TypeError:
+        floating = False
+    if not floating:
+        raise ValidationError(
+            f"must be a floating-point dtype such as 'float32' or 'float64' (got "
+            f"{dtype!r}): the memory and its gradient are real-valued",
+            attr="dtype",
+        )
+    return tf.as_dtype(dtype).name
+
+
+class ParallelModel(tf.keras.Model):
+    """The Keras model `parallel_model` returns: a functional model whose
+    ``fit``, ``evaluate`` and ``predict`` first check array inputs.
+
+    Its input has a fixed number of steps (the impulse response is that
+    long) and the LMU's ``input_d``; a NumPy array or tensor (alone, in a
+    one-item list or in a one-item dict) of another shape, or with NaN or
+    infinity, raise a `~nengo.exceptions.ValidationError`
+    naming ``x`` (Keras would say only that shapes are incompatible, or fail
+    inside an einsum). Other inputs (datasets, generators) go to Keras
+    unchecked.
+    """
+
+    def _check_x(self, x):
+        if isinstance(x, dict) and len(x) == 1:  # keyed by the input's name
+            x = next(iter(x.values()))
+        if isinstance(x, (list, tuple)) and len(x) == 1:  # Keras's list of inputs
+            x = x[0]
+        if not isinstance(x, (np.ndarray, tf.Tensor)):
+            return
+        x = check_sequences(x, attr="x")
+        steps, input_d = self.input_shape[1:]
+        if x.shape[1] != steps:
+            raise ValidationError(
+                f"has {x.shape[1]} steps, but this parallel_model was made for "
+                f"steps={steps} (shape {x.shape}): make one for that length, "
+                f"parallel_model(net, {x.shape[1]}), whose weights start where "
+                "freeze_params left them in net; or pad the sequences "
+                "(nengo_lmu.dl.prepare_sequences)",
+                attr="x",
+            )
+        if x.shape[2] != input_d:
+            raise ValidationError(
+                f"has {x.shape[2]} dimensions per step, but the LMU's input_d is "
+                f"{input_d} (shape {x.shape})",
+                attr="x",
+            )
+
+    def fit(self, x=None, y=None, *args, **kwargs):  # noqa: D102 (Keras's)
+        self._check_x(x)
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):  # noqa: D102 (Keras's)
+        self._check_x(x)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):  # noqa: D102 (Keras's)
+        self._check_x(x)
+        return super().predict(x, *args, **kwargs)
 
 
 def freeze_params(model, net):
@@ -380,18 +459,26 @@ def freeze_params(model, net):
 
     Each trained transform replaces its connection's (as NengoDL's
     ``freeze_params`` does), and the hidden bias the ensemble's, so every
-    simulator runs the trained network.
+    simulator runs the trained network. The weights do not depend on the
+    model's ``steps``: a model made for one length trains weights that a
+    model for another, or the network, runs at any length. A model that is
+    not a `parallel_model` of a network of these sizes (LMU and readout) is
+    refused by a `~nengo.exceptions.ValidationError` naming ``model``.
     """
     lmu, readout = _lmu_of(net)
     try:
         layer = model.get_layer("lmu")
-    except ValueError:
-        layer = None
+        readout_layer = model.get_layer("readout")
+    except (AttributeError, ValueError):
+        layer = readout_layer = None
     shapes = dict(input_encoders=(lmu.memory_d, lmu.input_d))
     if lmu.hidden is not None:
         shapes["memory_kernel"] = (lmu.units, lmu.memory_d * lmu.order)
-    if not isinstance(layer, ParallelLMU) or any(
-        tuple(getattr(layer, name).shape) != shape for name, shape in shapes.items()
+    if (
+        not isinstance(layer, ParallelLMU)
+        or any(tuple(getattr(layer, name).shape) != shape for name, shape in shapes.items())
+        or tuple(getattr(readout_layer, "kernel", np.zeros(0)).shape[::-1])
+        != (readout.size_out, readout.size_mid)
     ):
         raise ValidationError(
             "must be a parallel_model of this network (its LMU's sizes)", attr="model"
@@ -407,4 +494,4 @@ def freeze_params(model, net):
         lmu.hidden.bias = np.array(layer.bias.numpy(), dtype=float)
         if layer.input_kernel is not None:
             dense(lmu.input_kernel, layer.input_kernel.numpy())
-    dense(readout, model.get_layer("readout").kernel.numpy().T)
+    dense(readout, readout_layer.kernel.numpy().T)

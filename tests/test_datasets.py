@@ -1,6 +1,5 @@
 """The offline datasets."""
 
-import importlib.util
 import os
 import sys
 import time
@@ -71,10 +70,14 @@ def test_mackey_glass_matches_independent_integration():
     assert not np.allclose(mackey_glass(100, seed=1), mackey_glass(100, seed=2))
 
 
-needs_sktime = pytest.mark.skipif(
-    importlib.util.find_spec("sktime") is None,
-    reason="needs the datasets extra (sktime)",
-)
+def test_mackey_glass_delay_between_integration_steps():
+    # tau = 17.05 lies halfway between RK4 steps of 0.1 (the delayed term is
+    # interpolated; it used to be rounded to 17.0 without a word) but on the
+    # Euler reference's grid of 0.01: the same tolerance as above
+    x = mackey_glass(300, tau=17.05, washout=0)
+    assert np.allclose(x, euler_mackey_glass(300, tau=17.05), atol=0.01)
+    # a control that can fail: the rounded delay gives a visibly other series
+    assert not np.allclose(mackey_glass(300, tau=17.0, washout=0), x, atol=0.02)
 
 
 def sktime_split(name, split, return_type=None):
@@ -98,7 +101,6 @@ def check_labels(y, classes, reference):
     assert np.array_equal(classes[y], reference)
 
 
-@needs_sktime
 @pytest.mark.parametrize(
     "name, shape, n_classes",
     [("ArrowHead", (36, 175, 251, 1), 3), ("BasicMotions", (40, 40, 100, 6), 4)],
@@ -125,7 +127,6 @@ def test_ucr_equal_length_matches_sktime(name, shape, n_classes):
     assert np.array_equal(info.classes[np.concatenate([y_train, y_test])], ref_y)
 
 
-@needs_sktime
 def test_ucr_varying_length_padded_in_front():
     x_train, y_train, x_test, y_test, info = ucr("JapaneseVowels", return_info=True)
     assert x_train.shape == (270, 29, 12) and x_test.shape == (370, 29, 12)
@@ -145,7 +146,6 @@ def test_ucr_varying_length_padded_in_front():
             assert not x[i, : 29 - len(ref)].any()
 
 
-@needs_sktime
 def test_ucr_numeric_labels_sort_as_numbers():
     # PLAID's labels are "0".."10": "10" is the last class, not the third
     _, y_train, _, _, info = ucr("PLAID", return_info=True)
@@ -154,7 +154,6 @@ def test_ucr_numeric_labels_sort_as_numbers():
     assert np.array_equal(y_train, ref_y.astype(int))
 
 
-@needs_sktime
 @pytest.mark.parametrize(
     "name, match",
     [
@@ -175,7 +174,6 @@ def test_ucr_refuses_what_is_not_shipped(name, match):
     assert "ArrowHead" in str(info.value) and "JapaneseVowels" in str(info.value)
 
 
-@needs_sktime
 def test_ucr_names_and_arguments():
     names = ucr_names()
     assert {"ACSF1", "ArrowHead", "BasicMotions", "JapaneseVowels", "OSULeaf"} <= set(
@@ -207,7 +205,6 @@ def test_nan_padding_is_read_like_a_shorter_series():
         _trim_nans([[np.array([1.0, np.nan, 2.0])]])
 
 
-@needs_sktime
 def test_leading_zeros_leave_a_memory_at_rest_unchanged():
     x_train, _, _, _, info = ucr("JapaneseVowels", return_info=True)
     steps = x_train.shape[1]

@@ -52,6 +52,53 @@ def test_padding_refused_where_inexact(flag):
         prepare_sequences(np.zeros((2, 251, 1)), network=net)
     assert info.value.attr == flag
     prepare_sequences(np.zeros((2, 250, 1)), network=net)  # no padding: fine
+    # series of different lengths are padded too (to 250 steps): refused alike
+    with pytest.raises(ValidationError) as info:
+        prepare_sequences([np.zeros((250, 1)), np.zeros((240, 1))], network=net)
+    assert info.value.attr == flag
+
+
+def test_series_of_different_lengths_end_on_the_last_step(rng):
+    # a list of series of different lengths (NumPy alone refuses to stack
+    # them) is padded in front to the longest, as ucr pads the archive's,
+    # and then for the unroll: every series ends on the last step
+    lengths = [251, 240, 7]
+    x = [rng.uniform(-1, 1, size=(n, 3)) for n in lengths]
+    y = [rng.randint(5, size=(n, 1)) for n in lengths]
+    unroll, xp, yp = prepare_sequences(x, y)
+    assert unroll == RECOMMENDED_UNROLL and xp.shape == (3, 256, 3)
+    assert yp.shape == (3, 256, 1) and yp.dtype == y[0].dtype
+    for i, n in enumerate(lengths):
+        assert np.array_equal(xp[i, 256 - n :], x[i]) and not np.any(xp[i, : 256 - n])
+        assert np.array_equal(yp[i, 256 - n :], y[i]) and not np.any(yp[i, : 256 - n])
+    # a length with a divisor near the unroll needs no more than the ragged
+    # padding; series of one length are the plain array
+    unroll, xp = prepare_sequences([np.ones((150, 1)), np.ones((100, 1))])
+    assert unroll == 15 and xp.shape == (2, 150, 1) and not np.any(xp[1, :50])
+    unroll, xp = prepare_sequences([np.ones((150, 1)), np.ones((150, 1))])
+    assert unroll == 15 and np.array_equal(xp, np.ones((2, 150, 1)))
+
+
+def test_ragged_padding_leaves_a_feed_forward_lmu_exact():
+    # the last output of a padded short series is that of the series alone
+    # (the memory at rest through the zeros; an LMU without hidden biases)
+    net = lmu_model(2, seed=1, units=6, order=4, theta=8.0, input_d=2,
+                    hidden_neuron_type=nengo.RectifiedLinear())
+    net.lmu.hidden.bias = np.zeros(6)
+    rng = np.random.RandomState(0)
+    x = [rng.uniform(-1, 1, size=(n, 2)) for n in (20, 13)]
+    unroll, xp = prepare_sequences(x, network=net)
+
+    def run(u):
+        with net:
+            net.inp.output = nengo.processes.PresentInput(u, 1.0)
+        with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
+            sim.run_steps(len(u))
+        return sim.data[net.probe][-1]
+
+    assert xp.shape == (2, 20, 2)
+    assert np.allclose(run(xp[1]), run(x[1]), atol=1e-12)
+    assert not np.allclose(run(xp[1]), run(xp[1][::-1]), atol=1e-3)  # can fail
 
 
 def model(input_d, seed=0):

@@ -1,7 +1,10 @@
 """An LMU with a dense readout, set up for training through NengoDL."""
 
+import collections.abc
+
 import nengo
 import numpy as np
+from nengo.exceptions import ValidationError
 from nengo.params import IntParam
 
 from nengo_lmu.networks.lmu import LMU
@@ -22,11 +25,13 @@ def lmu_model(n_out, seed=None, settings=None, **lmu_kwargs):
     n_out : int
         Readout size (classes, or regression targets).
     seed : int, optional
-        Seed of the network (and so of every initial weight).
+        Seed of the network (and so of every initial weight), in
+        ``0 .. 2**32 - 1`` (NumPy's seeds).
     settings : dict, optional
-        Keyword arguments of `nengo_lmu.dl.configure_settings`; default
-        ``dict(stateful=False)``. Add ``keep_history=False`` when only the
-        last step is trained on (classification).
+        Keyword arguments of `nengo_lmu.dl.configure_settings` (which
+        refuses unknown ones by name); default ``dict(stateful=False)``. Add
+        ``keep_history=False`` when only the last step is trained on
+        (classification).
     **lmu_kwargs
         Arguments of `.LMU` (``units``, ``order``, ``theta``, ...); its
         ``input_d`` is also the input node's size.
@@ -43,7 +48,19 @@ def lmu_model(n_out, seed=None, settings=None, **lmu_kwargs):
     import nengo_lmu.dl  # noqa: PLC0415
 
     n_out = check_param(IntParam("n_out", low=1), n_out)
-    settings = dict(stateful=False) if settings is None else dict(settings)
+    seed = check_param(IntParam("seed", low=0, high=2**32 - 1, optional=True), seed)
+    if settings is None:
+        settings = dict(stateful=False)
+    elif isinstance(settings, collections.abc.Mapping):
+        settings = dict(settings)
+    else:
+        raise ValidationError(
+            "must be a dict of keyword arguments of nengo_lmu.dl.configure_settings "
+            f"(got {settings!r})",
+            attr="settings",
+        )
+    # (checked before the input node is made from it)
+    check_param(IntParam("input_d", low=1), lmu_kwargs.get("input_d", 1))
     with nengo.Network(seed=seed) as net:
         nengo_lmu.dl.configure_settings(**settings)
         net.inp = nengo.Node(np.zeros(lmu_kwargs.get("input_d", 1)))
