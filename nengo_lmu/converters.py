@@ -13,29 +13,47 @@ and ``tf.keras.layers.RNN`` of a ``keras_lmu.LMUCell``), so that
    converter = nengo_dl.Converter(nengo_lmu.converters.sequence_model(model),
                                   temporal_model=True)
 
-A keras-lmu window ``theta`` counts steps: run the converted network at
-``dt=1`` (as `.lmu_model` networks train), or through `.to_spiking`, which
-maps steps onto presentation time. The Nengo network outputs every step:
-`sequence_model` copies a model whose LMU layers return only the last step
-into one whose layers return all of them (the last step is the original's
-output). What has no Nengo equivalent (a hidden cell other than ``Dense``,
-``SimpleRNNCell`` or None, an activation other than ReLU, tanh or sigmoid,
-a layer option that changes the computation, an ``LMUFeedforward`` built for
-sequences of unknown length, whose impulse response stops at 5 theta) is
-refused, naming the layer and the option; dropout and regularisers, which
-change only training, convert with ``inference_only=True``.
-``LMUFeedforward(conv_mode="raw")`` truncates its impulse response
-(``truncate_ir``); the converted memory is exact, so outputs differ by about
-``truncate_ir`` unless it is None.
+A keras-lmu window ``theta`` counts steps, so each converted memory is
+bound to ``dt=1`` (as `.lmu_model` networks train): a simulator with another
+``dt`` refuses to build it (`~nengo.exceptions.BuildError` naming both)
+rather than run the memory at the wrong speed. `.to_spiking` (with its
+default ``dt_train=1``) rebuilds the memories with the window mapped onto
+presentation time, for a simulator of any ``dt``.
+
+The Nengo network outputs every step: `sequence_model` copies a model whose
+LMU layers return only the last step into one whose layers return all of
+them (the last step is the original's output). What has no Nengo equivalent
+(a hidden cell other than ``Dense``, ``SimpleRNNCell`` or None, an
+activation other than ReLU, tanh or sigmoid, a layer option that changes the
+computation, an ``LMUFeedforward`` built for sequences of unknown length,
+whose impulse response stops at 5 theta, an ``RNN`` of another cell) is
+refused with a ``TypeError`` naming the layer and the option, whatever
+``allow_fallback`` says: NengoDL's fallback, a ``TensorNode`` calling the
+Keras layer, cannot run these layers one step at a time. Dropout and
+regularisers, which change only training, convert with
+``inference_only=True``. The converter's ``swap_activations`` apply to the
+hidden neurons as to NengoDL's own layers; its ``scale_firing_rates`` and
+``synapse`` are refused for a layer with hidden neurons (`.to_spiking`
+makes those spiking, with its own). ``LMUFeedforward(conv_mode="raw")``
+truncates its impulse response (``truncate_ir``); the converted memory is
+exact, so outputs differ by about ``truncate_ir`` unless it is None.
 """
 
 import keras_lmu
 import nengo
 import numpy as np
 import tensorflow as tf
+from nengo.exceptions import BuildError, ValidationError
+from nengo.params import Parameter, StringParam
 from nengo_dl.converter import Converter, LayerConverter
 
 from nengo_lmu.networks.lmu import LMU
+from nengo_lmu.params import check_param
+from nengo_lmu.system import LinearSystem
+
+#: The time-step a converted memory is bound to: keras-lmu steps its memory
+#: once per sample, with ``theta`` in samples.
+STEP_DT = 1.0
 
 #: Keras activations of a hidden cell, and the Nengo neuron type of each.
 ACTIVATIONS = {
@@ -97,10 +115,34 @@ def _refusal(layer, converter):
     if type(hidden) not in kinds:
         return (f"{name}: hidden_cell {type(hidden).__name__} has no Nengo equivalent "
                 "(Dense, SimpleRNNCell or None convert)")
-    if hidden.activation not in ACTIVATIONS:
-        return (f"{name}: hidden_cell activation {hidden.activation.__name__} has no "
-                "neuron type (relu, tanh and sigmoid convert)")
+    if _neuron_type(hidden.activation, converter) is None:
+        activation = getattr(hidden.activation, "__name__", type(hidden.activation).__name__)
+        return (f"{name}: hidden_cell activation {activation} has no "
+                "neuron type (relu, tanh and sigmoid convert, and what swap_activations "
+                "maps to a nengo NeuronType)")
+    rates = converter.scale_firing_rates
+    if isinstance(rates, dict):
+        rates = rates.get(layer)
+    for option, value in (("scale_firing_rates", rates), ("synapse", converter.synapse)):
+        if value is not None:
+            return (f"{name}: {option}={value!r} is not applied to a keras-lmu layer's "
+                    "hidden neurons: convert without it, and make the network spiking "
+                    "with nengo_lmu.spiking.to_spiking (its scale_firing_rates and synapse)")
     return _training_option(hidden, converter, f"{name}: hidden_cell")
+
+
+def _neuron_type(activation, converter):
+    """The neuron type of a hidden cell's ``activation`` (None: none), after the
+    converter's ``swap_activations`` (of the activation, then of its neuron
+    type), as NengoDL applies them to its own layers."""
+    swapped = converter.swap_activations.get(activation, activation)
+    if isinstance(swapped, nengo.neurons.NeuronType):
+        neuron_type = swapped
+    else:
+        neuron_type = ACTIVATIONS.get(swapped)
+    if neuron_type is None:
+        return None
+    return converter.swap_activations.get(neuron_type, neuron_type)
 
 
 def _training_option(layer, converter, where):
@@ -138,11 +180,16 @@ class ConvertLMU(LayerConverter):
     and its memory encoders; the hidden cell's ``kernel`` splits into the
     memory and input kernels, a SimpleRNN's ``recurrent_kernel`` is the
     hidden kernel, the cell's bias the hidden neurons' bias. The window is
-    the layer's (trained) ``theta``, fixed.
+    the layer's (trained) ``theta``, fixed, in steps: the memory's ``state``
+    node steps it as a ``StepMemory``, bound to ``dt=1``. What cannot convert
+    is refused (``convertible``), never handed to NengoDL's fallback
+    (``allow_fallback = False``).
     """
 
     has_weights = True
-    allow_fallback = True
+    #: NengoDL's fallback (a TensorNode calling the Keras layer) fails on
+    #: keras-lmu's layers, later and naming something else: refuse instead
+    allow_fallback = False
 
     @classmethod
     def convertible(cls, layer, converter):
@@ -178,7 +225,7 @@ class ConvertLMU(LayerConverter):
         else:
             W = _array(hidden.kernel)
             kwargs.update(
-                hidden_neuron_type=ACTIVATIONS[hidden.activation],
+                hidden_neuron_type=_neuron_type(hidden.activation, self.converter),
                 memory_kernel_init=W[:mem].T,
                 input_to_hidden=cell.input_to_hidden,
                 hidden_to_hidden=isinstance(hidden, tf.keras.layers.SimpleRNNCell),
@@ -188,12 +235,15 @@ class ConvertLMU(LayerConverter):
             if kwargs["hidden_to_hidden"]:
                 kwargs["hidden_kernel_init"] = _array(hidden.recurrent_kernel).T
         lmu = LMU(units or 1, order, theta, label=self.layer.name, **kwargs)
+        # the memory steps once per sample, as keras-lmu's does, and only there
+        lmu.memory.state.output = StepMemory(lmu.memory.system, self.layer.name)
         if hidden is not None and hidden.use_bias:
             lmu.hidden.bias = _array(hidden.bias)
         self.add_connection(node_id, lmu.input)
         if cell.bias is not None:  # keras-lmu's memory bias: a constant input
-            with lmu:
-                one = nengo.Node([1.0], label="bias")
+            # beside the LMU, not in it: `.to_spiking` rebuilds an LMU from its
+            # parameters, and connections from outside follow it
+            one = nengo.Node([1.0], label=f"{self.layer.name}.bias")
             nengo.Connection(one, lmu.memory.input, transform=_array(cell.bias)[:, None],
                              synapse=None)
         if hidden is None and cell.input_to_hidden:  # keras-lmu outputs [m, x]
@@ -204,8 +254,60 @@ class ConvertLMU(LayerConverter):
         return lmu.output
 
 
+class StepMemory(LinearSystem):
+    """A converted layer's memory: ``system`` discretised at ``dt=1``, bound to it.
+
+    keras-lmu steps its memory once per sample with the window ``theta`` in
+    samples; the same matrices stepped at another ``dt`` would stand for
+    another window (at ``dt=0.001``, a thousand times longer). A simulator
+    of another ``dt`` refuses to build it (`~nengo.exceptions.BuildError`
+    naming both, and the way out).
+
+    Parameters
+    ----------
+    system : LinearSystem
+        The analog memory (`.LegendreMemory`'s ``system``).
+    layer : str
+        The name of the Keras layer it came from.
+    """
+
+    layer = StringParam("layer", readonly=True)
+
+    def __init__(self, system, layer):
+        super().__init__(system.discretize(STEP_DT))
+        self.layer = layer
+
+    def check_dt(self, dt):
+        if not self.runs_at(dt):
+            raise BuildError(
+                f"the memory of keras-lmu layer {self.layer!r} counts its window in "
+                f"steps, so it is bound to dt={self.dt:g}, but the simulator's dt is "
+                f"{dt:g}: run the converted network with dt={self.dt:g} (e.g. "
+                "nengo_dl.Simulator(converter.net, dt=1.0)), or convert it with "
+                "nengo_lmu.spiking.to_spiking (dt_train=1, its default), which maps "
+                "each step onto a presentation time"
+            )
+
+
 for _layer in (keras_lmu.LMU, keras_lmu.LMUFeedforward, tf.keras.layers.RNN):
     Converter.register(_layer)(ConvertLMU)
+
+
+class KerasModelParam(Parameter):
+    """A functional or ``Sequential`` ``tf.keras.Model`` with its inputs defined
+    (what Keras copies and NengoDL converts), refusing anything else by name."""
+
+    def coerce(self, instance, model):
+        self.check_type(instance, model, tf.keras.Model)
+        if model is not None and model.inputs is None:
+            raise ValidationError(
+                f"{model.name!r} has no defined inputs (a subclassed model, or a "
+                "Sequential one never built): give a functional or Sequential model "
+                "built on a tf.keras.Input",
+                attr=self.name,
+                obj=instance,
+            )
+        return super().coerce(instance, model)
 
 
 def sequence_model(model):
@@ -213,11 +315,29 @@ def sequence_model(model):
 
     Its weights are ``model``'s, so its last step is ``model``'s output; the
     layers after a last-step-only LMU layer then apply at every step (as
-    Keras layers on the last axis do). What `nengo_dl.Converter` with
-    ``temporal_model=True`` needs.
+    Keras layers on the last axis do), inside nested models too. What
+    `nengo_dl.Converter` with ``temporal_model=True`` needs. The copy is a
+    functional model (also of a ``Sequential`` one), so that
+    ``converter.inputs[copy.input]`` and ``converter.outputs[copy.output]``
+    find its input and output.
+
+    Parameters
+    ----------
+    model : tf.keras.Model
+        A functional or ``Sequential`` model with its inputs defined (Keras
+        copies only those); anything else is refused
+        (`~nengo.exceptions.ValidationError`).
+
+    Returns
+    -------
+    tf.keras.Model
+        The functional copy.
     """
+    model = check_param(KerasModelParam("model"), model)
 
     def clone(layer):
+        if isinstance(layer, tf.keras.Model):  # a nested model: its layers too
+            return tf.keras.models.clone_model(layer, clone_function=clone)
         config = layer.get_config()
         if isinstance(layer, (keras_lmu.LMU, keras_lmu.LMUFeedforward)) or (
             isinstance(layer, tf.keras.layers.RNN) and isinstance(layer.cell, keras_lmu.LMUCell)
@@ -231,4 +351,6 @@ def sequence_model(model):
     ):
         copy = tf.keras.models.clone_model(model, clone_function=clone)
     copy.set_weights(model.get_weights())
-    return copy
+    # functional, so that converter.inputs[copy.input] finds the input
+    # (NengoDL converts a Sequential model into a functional one of new tensors)
+    return tf.keras.Model(copy.inputs, copy.outputs, name=copy.name)

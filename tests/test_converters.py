@@ -88,6 +88,48 @@ def test_converted_outputs_equal_keras(name):
     np.testing.assert_allclose(ref, expected[:2], atol=1e-5 * max(1.0, np.abs(expected).max()))
 
 
+def test_swap_activations_apply_to_the_hidden_neurons():
+    # as NengoDL swaps its own layers' activations (elu is otherwise refused)
+    model = keras_model(keras_lmu.LMU(1, 4, 8.0, dense(activation="elu"),
+                                      return_sequences=True), train=False)
+    swaps = {tf.keras.activations.elu: nengo.LIFRate()}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        conv = nengo_dl.Converter(model, temporal_model=True, swap_activations=swaps)
+    (lmu,) = [n for n in conv.net.all_networks if isinstance(n, nengo_lmu.LMU)]
+    assert lmu.hidden_neuron_type is swaps[tf.keras.activations.elu]
+    # NengoDL warns of a swap no layer used
+    assert not [w for w in caught if "swap_activations" in str(w.message)]
+
+
+def nested_model():
+    tf.keras.utils.set_random_seed(0)
+    inner_in = tf.keras.Input((T, D))
+    inner = tf.keras.Model(inner_in, keras_lmu.LMU(1, 4, 8.0, dense())(inner_in))
+    inp = tf.keras.Input((T, D))
+    return tf.keras.Model(inp, tf.keras.layers.Dense(3)(inner(inp)))
+
+
+def sequential_model():
+    tf.keras.utils.set_random_seed(0)
+    return tf.keras.Sequential([tf.keras.Input((T, D)), keras_lmu.LMU(1, 4, 8.0, dense()),
+                                tf.keras.layers.Dense(3)])
+
+
+@pytest.mark.parametrize("make", [nested_model, sequential_model])
+def test_sequence_model_of_nested_and_sequential_models(make):
+    # the LMU inside a nested model returns every step too, and the copy of
+    # a Sequential model is functional, so converter.inputs[seq.input] (as
+    # the docs write it) finds its input; the last step is the model's output
+    model = make()
+    x = data(7)
+    expected = model.predict(x, verbose=0)
+    seq, conv = convert(model)
+    with nengo_dl.Simulator(conv.net, dt=1.0, minibatch_size=BATCH, progress_bar=False) as sim:
+        out = sim.predict({conv.inputs[seq.input]: x}, verbose=0)[conv.outputs[seq.output]]
+    np.testing.assert_allclose(out[:, -1], expected, atol=1e-5 * np.abs(expected).max())
+
+
 def test_trained_theta_is_converted():
     # the outputs match (test above); here: the window training moved is the
     # converted one, not the initial 12 steps
@@ -96,6 +138,49 @@ def test_trained_theta_is_converted():
     (lmu,) = [n for n in conv.net.all_networks if isinstance(n, nengo_lmu.LMU)]
     assert abs(lmu.theta - 12.0) > 1e-3 and lmu.memory.method == "euler"
     assert not lmu.memory.trainable_theta
+
+
+def test_converted_memory_counts_steps():
+    # issue 25's model: at dt=1 the converted memory is keras-lmu's; at
+    # NengoDL's default dt the same matrices would stand for a window 1000
+    # times longer (58% off at the last step), so building there is refused
+    tf.keras.utils.set_random_seed(0)
+    inp = tf.keras.Input((T, D))
+    model = tf.keras.Model(inp, keras_lmu.LMU(
+        2, 8, 20.0, tf.keras.layers.SimpleRNNCell(5), return_sequences=True)(inp))
+    x = data(5)
+    expected = model.predict(x, verbose=0)
+    conv = nengo_dl.Converter(model, temporal_model=True)
+    inp, probe = conv.inputs[model.input], conv.outputs[model.output]
+    with nengo_dl.Simulator(conv.net, dt=1.0, minibatch_size=BATCH, progress_bar=False) as sim:
+        out = sim.predict({inp: x}, verbose=0)[probe]
+    np.testing.assert_allclose(out, expected, atol=1e-5 * np.abs(expected).max())
+    bits = nengo.rc.get("precision", "bits")
+    try:
+        with pytest.raises(nengo.exceptions.BuildError,
+                           match="bound to dt=1, but the simulator's dt is 0.001"):
+            nengo_dl.Simulator(conv.net, minibatch_size=BATCH, progress_bar=False)
+    finally:  # a failed NengoDL build leaves nengo's precision at 32 bits
+        nengo.rc.set("precision", "bits", bits)
+
+
+def test_to_spiking_keeps_the_converted_answer():
+    # to_spiking rebuilds each LMU for held samples (here 5 steps of 1 ms per
+    # keras-lmu step) and leaves the neurons' rates (neuron_type=None): the
+    # outputs are Keras's, memory bias (a constant input beside the LMU) included
+    from nengo_lmu.spiking import to_spiking  # noqa: PLC0415
+
+    model = keras_model(keras_lmu.LMU(1, 4, 8.0, dense(), input_to_hidden=True, use_bias=True,
+                                      bias_initializer="ones", return_sequences=True),
+                        train=False)
+    x = data(6)
+    expected = model.predict(x, verbose=0)
+    seq, conv = convert(model)
+    inp, probe = conv.inputs[seq.input], conv.outputs[seq.output]
+    rate = to_spiking(conv.net, 0.005, neuron_type=None)
+    out, _ = rate.run(nengo.Simulator, rate.find(inp, conv.net), x[:2],
+                      rate.find(probe, conv.net))
+    np.testing.assert_allclose(out, expected[:2], atol=1e-5 * np.abs(expected).max())
 
 
 def test_converted_model_runs_spiking_and_on_loihi():
@@ -107,52 +192,30 @@ def test_converted_model_runs_spiking_and_on_loihi():
     expected = model.predict(x, verbose=0)
     seq, conv = convert(model)
     inp, probe = conv.inputs[seq.input], conv.outputs[seq.output]
+
+    def error(conversion, simulator):
+        """The largest error of the last 5 outputs, relative to Keras's peak."""
+        out, _ = conversion.run(simulator, conversion.find(inp, conv.net), x[:1],
+                                conversion.find(probe, conv.net), seed=0)
+        return np.abs(out[0, -5:] - expected[0, -5:]).max() / np.abs(expected[0]).max()
+
+    # A spiking approximation of the rate network (exact before the spikes:
+    # test_to_spiking_keeps_the_converted_answer), 50 ms per step, rates
+    # calibrated. Its error is spike noise, and on Loihi also the chip's
+    # discretisation: 0.14 on nengo, 0.22 on the emulator when written.
+    # The bound, 0.3, sits between those and the control below, a memory
+    # window twice as long (the issue's wrong time-scale, in small): 0.46.
+    bound = 0.3
     spiking = to_spiking(conv.net, 0.05, calibration=(inp, x))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for simulator in (nengo.Simulator, LoihiSimulator):
-            out, _ = spiking.run(simulator, spiking.find(inp, conv.net), x[:1],
-                                 spiking.find(probe, conv.net))
-            # a spiking approximation of the rate network: the last outputs agree
-            # to a fraction of their scale (50 ms per step, calibrated rates)
-            err = np.abs(out[0, -5:] - expected[0, -5:]).max()
-            assert err < 0.35 * np.abs(expected[0]).max(), simulator
-
-
-@pytest.mark.parametrize(
-    "make, kwargs, match",
-    [
-        (lambda: tf.keras.layers.RNN(keras_lmu.LMUCell(1, 4, 8.0, tf.keras.layers.LSTMCell(4)),
-                                     return_sequences=True),
-         {}, "hidden_cell LSTMCell"),
-        (lambda: keras_lmu.LMU(1, 4, 8.0, dense(activation="elu"), return_sequences=True),
-         {}, "hidden_cell activation elu"),
-        (lambda: keras_lmu.LMU(1, 4, 8.0, dense(), dropout=0.2, return_sequences=True),
-         {}, "dropout=0.2 .*inference_only=True"),
-        (lambda: tf.keras.layers.RNN(keras_lmu.LMUCell(1, 4, 8.0, dense()),
-                                     return_sequences=True, go_backwards=True),
-         {}, "go_backwards=True"),
-        (lambda: keras_lmu.LMU(1, 4, 8.0, dense(), return_sequences=False),
-         {"sequence": False}, "return_sequences=False.*sequence_model"),
-        (lambda: tf.keras.layers.RNN(tf.keras.layers.SimpleRNNCell(4), return_sequences=True),
-         {}, "not of a keras_lmu.LMUCell"),
-        (lambda: keras_lmu.LMU(1, 4, 8.0, dense(), return_sequences=True),
-         {"temporal": False}, "temporal_model=True"),
-        (lambda: keras_lmu.LMU(1, 4, 8.0, tf.keras.layers.Dense(
-            4, activation="relu", activity_regularizer="l2"), return_sequences=True),
-         {}, "activity_regularizer.*inference_only=True"),
-        (lambda: keras_lmu.LMUFeedforward(1, 4, 8, dense(), return_sequences=True),
-         {"steps": None}, "unknown length"),
-    ],
-)
-def test_what_cannot_convert_is_refused(make, kwargs, match):
-    model = keras_model(make(), train=False, steps=kwargs.get("steps", T))
-    if kwargs.get("sequence", True):
-        model = sequence_model(model)
-    layer_name = model.layers[1].name
-    with pytest.raises(TypeError, match=f"{layer_name}: .*{match}"):
-        nengo_dl.Converter(model, temporal_model=kwargs.get("temporal", True),
-                           allow_fallback=False)
+            assert error(spiking, simulator) < bound, simulator
+        # the control: the same rates (no calibration run, which a memory
+        # bound to dt=1 refuses at dt_train=0.5), each window doubled
+        wrong = to_spiking(conv.net, 0.05, dt_train=0.5,
+                           scale_firing_rates=spiking.scale_firing_rates)
+        assert error(wrong, nengo.Simulator) > bound
 
 
 def test_dropout_converts_for_inference():
