@@ -356,7 +356,7 @@ class SpikingConversion:
                 for copy, sequence in zip(copies, group):
                     self._hold(object_at(copy, node_index), sequence, extra)
                     for index in sampled:  # take every sample, then hold still
-                        object_at(copy, index).output = nengo.processes.PresentInput(
+                        object_at(copy, index).output = HeldSamples(
                             np.repeat([[1.0], [0.0]], [len(sequence), extra], axis=0),
                             self.presentation_time,
                         )
@@ -390,9 +390,48 @@ class SpikingConversion:
 
     def _hold(self, node, sequence, extra):
         # the last sample ``extra`` more times: held on while the last output is read
-        node.output = nengo.processes.PresentInput(
+        node.output = HeldSamples(
             np.concatenate([sequence] + [sequence[-1:]] * extra), self.presentation_time
         )
+
+
+class HeldSamples(nengo.Process):
+    """Each of ``samples`` held for ``presentation_time``, counted in simulator steps.
+
+    `nengo.processes.PresentInput` computes the sample from the simulated time
+    ``t``; at 32-bit precision (NengoDL leaves ``nengo.rc`` there when one of
+    its builds fails) ``t`` lands beside a sample's boundary and a sample comes
+    a step early or late, which a sampled memory, taking its sample on the
+    first step of each presentation, turns into a wrong answer. This counts
+    steps instead (the count resets with the simulator), at any precision.
+    After the last sample it starts again from the first, as PresentInput does.
+
+    Parameters
+    ----------
+    samples : (n, size) array_like
+        The samples, in order.
+    presentation_time : float
+        How long each is held: a whole number of the simulator's steps.
+    """
+
+    def __init__(self, samples, presentation_time, **kwargs):
+        self.samples = np.asarray(samples, dtype=float)
+        self.presentation_time = presentation_time
+        super().__init__(default_size_in=0, default_size_out=self.samples.shape[1], **kwargs)
+
+    def make_state(self, shape_in, shape_out, dt, dtype=None):
+        return {"step": np.zeros(1, dtype=np.int64)}
+
+    def make_step(self, shape_in, shape_out, dt, rng, state):
+        steps = presentation_steps(self.presentation_time, dt)
+        samples, count = self.samples, state["step"]
+
+        def step_heldsamples(t):
+            sample = samples[(count[0] // steps) % len(samples)]
+            count[0] += 1
+            return sample
+
+        return step_heldsamples
 
 
 def to_spiking(

@@ -381,3 +381,22 @@ def test_sample_period_must_be_the_presentation_time():
     with pytest.raises(ValidationError, match="not fed held samples"):
         to_spiking(stacked(synapse=0.005), 0.02, scale_firing_rates=100,
                    memory_kwargs=dict(sample_period=0.02))
+
+
+def test_run_counts_steps_at_32_bit_precision(rng):
+    # NengoDL leaves nengo.rc at 32 bits when one of its builds fails; a
+    # sample picked from float32 time then came a step early or late at some
+    # boundaries, which the sampled memory took as its sample (max error
+    # 0.28 here before HeldSamples); counted steps give the 64-bit answer
+    net = classifier()
+    sequence = rng.uniform(0, 1, size=(1, 60, 1))
+    expected = run_steps(net, sequence[0])
+    conv = to_spiking(net, presentation_time=0.01, neuron_type=None)
+    bits = nengo.rc.get("precision", "bits")
+    nengo.rc.set("precision", "bits", "32")
+    try:
+        out, _ = conv.run(nengo.Simulator, net.inp, sequence, net.probe)
+    finally:
+        nengo.rc.set("precision", "bits", bits)
+    # float32 rounding of the states and outputs (about 1e-7 of values ~1)
+    assert np.allclose(out[0], expected, atol=1e-5)
