@@ -46,10 +46,12 @@ import nengo
 import nengo_loihi
 import numpy as np
 from nengo.exceptions import BuildError, ValidationError
+from nengo.params import BoolParam, EnumParam, IntParam, Parameter
 from nengo_loihi.builder import Model
 from nengo_loihi.decode_neurons import OnOffDecodeNeurons
+from nengo_loihi.hardware import HAS_NXSDK
 
-from nengo_lmu.measure import simulate_sequences
+from nengo_lmu.measure import check_sequences, simulate_sequences
 from nengo_lmu.loihi_limits import (  # noqa: F401  (part of this module's API)
     CHIP_NEURON_TYPES,
     LOIHI_DECODE_TAU,
@@ -89,6 +91,46 @@ MEMORY_KWARGS = dict(ensemble_kwargs=MEMORY_TUNING, radius_rms=2.5)
 #: `Simulator`'s ``decode_tau`` (the Lowpass after host input spikes and
 #: decode neurons) when the network needs no other.
 INPUT_TAU = 0.001
+
+#: nengo-loihi's targets: its emulator (``"sim"``; ``"simreal"`` without
+#: Loihi's discretisation) and the chip itself (``"loihi"``, with NxSDK).
+TARGETS = ("sim", "simreal", "loihi")
+
+
+class _TypeParam(Parameter):
+    """A parameter whose value must be an instance of ``types``."""
+
+    def __init__(self, name, types, optional=False):
+        super().__init__(name, optional=optional, readonly=False)
+        self.types = types
+
+    def coerce(self, instance, value):
+        self.check_type(instance, value, self.types)
+        return super().coerce(instance, value)
+
+
+def _check_network(network):
+    """``network`` if it is a `nengo.Network`, else a ValidationError naming it."""
+    return check_param(_TypeParam("network", nengo.Network), network)
+
+
+def _check_dt(dt):
+    return check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
+
+
+def _check_target(target):
+    """nengo-loihi's ``target``, refused by name where it cannot run."""
+    if target is None:  # nengo-loihi's default: the chip with NxSDK, else the emulator
+        return None
+    target = check_param(EnumParam("target", values=TARGETS), target)
+    if target == "loihi" and not HAS_NXSDK:
+        raise ValidationError(
+            "'loihi' (the chip) needs Intel's NxSDK, which is not installed; "
+            "the targets available here are 'sim' (the emulator) and 'simreal' "
+            "(the emulator without Loihi's discretisation)",
+            attr="target",
+        )
+    return target
 
 
 class HostInputSaturationWarning(UserWarning):
@@ -139,7 +181,7 @@ class RectifiedInputNeurons(OnOffDecodeNeurons):
     """
 
     def __init__(self, dt=0.001):
-        super().__init__(pairs_per_dim=1, dt=dt, is_input=True)
+        super().__init__(pairs_per_dim=1, dt=_check_dt(dt), is_input=True)
         self.gain = self.rate * np.ones(2)  # on, off
         self.bias = np.zeros(2)
         self._warned = {"done": False}  # one warning for all host-to-chip links
@@ -164,6 +206,9 @@ class Simulator(nengo_loihi.Simulator):
     ----------
     network : nengo.Network
     dt : float, optional
+        Positive and finite; with LIF neurons on the chip, also within what
+        Loihi's 12-bit voltage decay represents, from about ``tau_rc / 8192``
+        to ``9 * tau_rc`` (a ValidationError naming the ensemble otherwise).
     decode_tau : float, optional
         nengo-loihi's ``model.decode_tau``: the Lowpass on host input spikes,
         but also after the decode neurons of every decoded connection
@@ -174,11 +219,27 @@ class Simulator(nengo_loihi.Simulator):
         connections were designed for. A value that contradicts a
         `.LegendreMemory` mapped through decode neurons (``target="loihi"``,
         ``weights=False``: its recurrence was mapped for 5 ms) is a
-        BuildError.
-    **kwargs
-        Passed to `nengo_loihi.Simulator`. A ``model`` given here is used as
-        it is, so ``decode_tau`` must then be None (a ValidationError
+        BuildError; one longer than Loihi's 12-bit current decay takes at
+        ``dt`` (about ``8192 * dt``) a ValidationError.
+    target : {None, "sim", "simreal", "loihi"}, optional
+        nengo-loihi's: the emulator (``"sim"``, or ``"simreal"`` without
+        Loihi's discretisation) or the chip (``"loihi"``, which needs
+        Intel's NxSDK: without it, a ValidationError naming ``target``).
+        None: the chip if NxSDK is installed, else the emulator.
+    seed : int, optional
+        In ``[0, 2**32)``; None: ``network.seed + 1``, or random.
+    model : nengo_loihi.builder.Model, optional
+        Used as it is (`model_for` makes one), so ``decode_tau`` must then be
+        None, and ``model.dt`` must equal ``dt`` (a ValidationError
         otherwise).
+    precompute : bool, optional
+    remove_passthrough : bool, optional
+        As in `nengo_loihi.Simulator`.
+    hardware_options : dict, optional
+        As in `nengo_loihi.Simulator`: for the chip only (on the emulator,
+        a ValidationError rather than ignored).
+    **kwargs
+        Passed to `nengo_loihi.Simulator` (``progress_bar``).
 
     Notes
     -----
@@ -199,21 +260,91 @@ class Simulator(nengo_loihi.Simulator):
 
     latency_steps = 2
 
-    def __init__(self, network, dt=0.001, decode_tau=None, **kwargs):
-        if kwargs.get("model") is None:
-            kwargs["model"] = self.model_for(network, dt, decode_tau)
+    def __init__(  # pylint: disable=too-many-arguments
+        self,
+        network,
+        dt=0.001,
+        decode_tau=None,
+        target=None,
+        seed=None,
+        model=None,
+        precompute=None,
+        remove_passthrough=True,
+        hardware_options=None,
+        **kwargs,
+    ):
+        # nengo_loihi.Simulator.__del__ reads `closed`: set it before anything
+        # can fail, so that a refused argument raises one error, not two
+        self.closed = True
+        network = _check_network(network)
+        dt = _check_dt(dt)
+        target = _check_target(target)
+        seed = check_param(IntParam("seed", low=0, high=2**32 - 1, optional=True), seed)
+        precompute = check_param(BoolParam("precompute", optional=True), precompute)
+        remove_passthrough = check_param(BoolParam("remove_passthrough"), remove_passthrough)
+        if hardware_options and (target or ("loihi" if HAS_NXSDK else "sim")) != "loihi":
+            raise ValidationError(
+                "configures the chip (target='loihi'); the emulator ignores it: leave "
+                "it out",
+                attr="hardware_options",
+            )
+        _check_dt_for_chip(network, dt)
+        if model is None:
+            model = self.model_for(network, dt, decode_tau)
         elif decode_tau is not None:
             raise ValidationError(
                 "is ignored when a model is given: set model.decode_tau instead "
                 "(Simulator.model_for makes one), or leave out model",
                 attr="decode_tau",
             )
-        super().__init__(network, dt=dt, **kwargs)
+        elif not isinstance(model, Model):
+            raise ValidationError(
+                f"must be a nengo_loihi.builder.Model (Simulator.model_for(network, dt) "
+                f"makes one), not {type(model).__name__}",
+                attr="model",
+            )
+        elif model.dt != dt:
+            raise ValidationError(
+                f"was made for dt={model.dt:g}, not the simulator's dt={dt:g}; make it "
+                "with Simulator.model_for(network, dt), or leave out model",
+                attr="model",
+            )
+        try:
+            super().__init__(
+                network,
+                dt=dt,
+                target=target,
+                seed=seed,
+                model=model,
+                precompute=precompute,
+                remove_passthrough=remove_passthrough,
+                hardware_options=hardware_options,
+                **kwargs,
+            )
+        except Exception:
+            if hasattr(self, "sims"):
+                self.close()  # the host simulators built before the failure
+            raise
 
     @staticmethod
     def model_for(network, dt=0.001, decode_tau=None):
-        """The `nengo_loihi.builder.Model` that `Simulator` builds ``network`` into."""
-        decode_tau = check_param(
+        """The `nengo_loihi.builder.Model` that `Simulator` builds ``network`` into.
+
+        Parameters
+        ----------
+        network : nengo.Network
+        dt : float, optional
+        decode_tau : float, optional
+            As in `Simulator`; at most what Loihi's 12-bit current decay
+            takes at ``dt`` (about ``8192 * dt``), a ValidationError otherwise.
+
+        Returns
+        -------
+        nengo_loihi.builder.Model
+        """
+        network = _check_network(network)
+        dt = _check_dt(dt)
+        decode_tau = given = check_param(
             FiniteNumberParam("decode_tau", low=0, optional=True), decode_tau
         )
         needed = [
@@ -234,17 +365,62 @@ class Simulator(nengo_loihi.Simulator):
                 "detune it. Leave decode_tau=None, or use weights=True (no decode "
                 "neurons)"
             )
+        # Loihi's 12-bit current decay: dt / decode_tau below half of 1 / 4096
+        # finds no current scaling ("Current (U) scaling is required")
+        longest = -dt / np.log1p(-0.5 / 2**12)
+        if decode_tau > longest:
+            raise ValidationError(
+                f"{decode_tau:g} s{' (the default)' if given is None else ''} is longer "
+                f"than Loihi's 12-bit current decay can take at dt={dt:g} s (at most "
+                f"{longest:.3g} s); use a shorter decode_tau, or a longer dt",
+                attr="decode_tau",
+            )
         model = Model(dt=dt)
         model.node_neurons = RectifiedInputNeurons(dt=dt)
         model.decode_tau = decode_tau
         return model
 
 
+def _check_dt_for_chip(network, dt):
+    """A ValidationError naming ``dt`` where Loihi cannot represent the voltage
+    decay ``dt / tau_rc`` of a chip LIF ensemble (nengo-loihi would fail with
+    NaN rates or "Voltage (V) scaling is required")."""
+    # nengo-loihi 1.1: 12-bit decays, rounded in steps of 1 / 4095; below half
+    # of 1 / 4096 no voltage scaling is found, at 4095 / 4095 tau_rc becomes 0
+    for ens in sorted(chip_ensembles(network), key=str):
+        if not isinstance(ens.neuron_type, nengo.LIFRate):
+            continue
+        tau_rc = ens.neuron_type.tau_rc
+        shortest = -tau_rc * np.log1p(-0.5 / 2**12)
+        longest = -tau_rc * np.log(0.5 / (2**12 - 1))
+        decay = -np.expm1(-dt / tau_rc)
+        if not 0.5 / 2**12 < decay < 1 - 0.5 / (2**12 - 1):
+            raise ValidationError(
+                f"{dt:g} s is outside what Loihi's 12-bit voltage decay can take for "
+                f"{ens} (LIF, tau_rc={tau_rc:g} s): from {shortest:.3g} to "
+                f"{longest:.3g} s. Use a dt in that range, or scale tau_rc with dt",
+                attr="dt",
+            )
+
+
 def host_to_chip_connections(network, chip=None):
-    """Connections from host Nodes into chip ensembles (or their neurons):
-    the values nengo-loihi spike-encodes on the host. A passthrough Node fed
-    only from chip ensembles is not on the host (nengo-loihi removes it)."""
-    chip = chip_ensembles(network) if chip is None else chip
+    """Connections from host Nodes into chip ensembles (or their neurons).
+
+    The values nengo-loihi spike-encodes on the host. A passthrough Node fed
+    only from chip ensembles is not on the host (nengo-loihi removes it).
+
+    Parameters
+    ----------
+    network : nengo.Network
+    chip : collection of nengo.Ensemble, optional
+        The Ensembles of ``network`` on the chip; None: `chip_ensembles`.
+
+    Returns
+    -------
+    list of nengo.Connection
+    """
+    network = _check_network(network)
+    chip = _chip(network, chip)
     feeding = {}
     for conn in network.all_connections:
         feeding.setdefault(conn.post_obj, []).append(conn.pre_obj)
@@ -285,34 +461,31 @@ def host_input_range(network, node, sequences, dt=1.0):
     ----------
     network : nengo.Network
     node : nengo.Node
-        The input node (of ``network``); its output is replaced in the copy.
+        The input node: a Node of ``network`` without input (``size_in``
+        0); its output is replaced in the copy.
     sequences : array_like
-        Shape ``(n_sequences, n_samples, node.size_out)``.
+        Shape ``(n_sequences, n_samples, node.size_out)``, finite.
     dt : float, optional
-        Time-step, one sample per step.
+        Time-step, one sample per step; positive and finite.
 
     Returns
     -------
     float
         The largest magnitude (at least a tiny positive number).
     """
+    network = _check_network(network)
+    node = _check_input_node(network, node)
+    sequences = check_sequences(sequences, node)
+    dt = _check_dt(dt)
     conns = host_to_chip_connections(network)
     if not conns:
         return np.finfo(float).tiny
     # into neurons the pre value itself is sent; into an ensemble, W f(x) / radius
     scales = []
     for c in conns:
-        if isinstance(c.post_obj, nengo.Ensemble):
-            if isinstance(getattr(c.transform, "init", None), nengo.dists.Distribution):
-                raise ValidationError(
-                    f"{c}: its transform is still a Distribution; give trained "
-                    "(frozen) weights",
-                    attr="transform",
-                    obj=c,
-                )
-            scales.append(_transform(c) / c.post_obj.radius)
-        else:
-            scales.append(None)
+        _check_host_transform(c)
+        into_ensemble = isinstance(c.post_obj, nengo.Ensemble)
+        scales.append(_weights(c) / c.post_obj.radius if into_ensemble else None)
     largest = np.finfo(float).tiny
     outputs = simulate_sequences(network, node, sequences, [c.pre for c in conns], dt)
     for pre_values in outputs:
@@ -325,6 +498,36 @@ def host_input_range(network, node, sequences, dt=1.0):
     return largest
 
 
+def _check_input_node(network, node):
+    """``node`` if it is a Node of ``network`` without input, else a
+    ValidationError naming ``node`` and what to pass."""
+    inputs = [n for n in network.all_nodes if n.size_in == 0]
+    hint = (
+        f"; the Nodes of {network} without input: "
+        + ", ".join(map(str, inputs[:3]))
+        + (f" and {len(inputs) - 3} more" if len(inputs) > 3 else "")
+        if inputs
+        else f"; {network} has no Node without input"
+    )
+    if not isinstance(node, nengo.Node):
+        raise ValidationError(
+            f"must be a nengo.Node (the input of {network}), not {node!r}{hint}", attr="node"
+        )
+    if node not in network.all_nodes:
+        raise ValidationError(
+            f"{node} is not in {network} (for a converted copy, find its "
+            f"counterpart with SpikingConversion.find){hint}",
+            attr="node",
+        )
+    if node.size_in > 0:
+        raise ValidationError(
+            f"{node} takes input (size_in={node.size_in}); the sequences replace "
+            f"the output of a Node without input{hint}",
+            attr="node",
+        )
+    return node
+
+
 def configure(network, max_block=MAX_COMPARTMENTS):
     """Add nengo-loihi's config to ``network`` and split large ensembles.
 
@@ -333,13 +536,19 @@ def configure(network, max_block=MAX_COMPARTMENTS):
     smaller ``max_block`` for densely recurrent pools, whose synapses fill a
     core's memory before its compartments do.
 
+    Parameters
+    ----------
+    network : nengo.Network
+    max_block : int, optional
+        Most neurons per block: from 1 to the 1024 compartments of a core.
+
     Returns
     -------
     list of nengo.Ensemble
         The ensembles that were given a block shape.
     """
-    import nengo_loihi  # noqa: PLC0415
-
+    network = _check_network(network)
+    max_block = check_param(IntParam("max_block", low=1, high=MAX_COMPARTMENTS), max_block)
     nengo_loihi.add_params(network)
     split = []
     for ens in network.all_ensembles:
@@ -360,7 +569,17 @@ def _on_chip(network, ens):
 
 def chip_ensembles(network):
     """The ensembles of ``network`` that nengo-loihi places on the chip
-    (not Direct, not marked ``on_chip = False``)."""
+    (not Direct, not marked ``on_chip = False``).
+
+    Parameters
+    ----------
+    network : nengo.Network
+
+    Returns
+    -------
+    set of nengo.Ensemble
+    """
+    network = _check_network(network)
     return {
         ens
         for ens in network.all_ensembles
@@ -368,11 +587,44 @@ def chip_ensembles(network):
     }
 
 
+def _chip(network, chip):
+    """``chip`` as a set of Ensembles of ``network``; None: `chip_ensembles`."""
+    if chip is None:
+        return chip_ensembles(network)
+    what = (
+        f"a collection of Ensembles of {network} (chip_ensembles(network) gives "
+        "those nengo-loihi places on the chip)"
+    )
+    try:
+        items = list(chip)
+    except TypeError:
+        raise ValidationError(f"must be {what}, not {chip!r}", attr="chip") from None
+    ensembles = set(network.all_ensembles)
+    for item in items:
+        if not isinstance(item, nengo.Ensemble) or item not in ensembles:
+            raise ValidationError(f"must be {what}; {item!r} is not one", attr="chip")
+    return set(items)
+
+
 def decoded_chip_connections(network, chip=None):
-    """Connections between chip ensembles that go through decode neurons
-    (decoded from an Ensemble, not neuron-to-neuron weights), also through
-    passthrough Nodes (which nengo-loihi removes between chip objects)."""
-    chip = chip_ensembles(network) if chip is None else chip
+    """Connections between chip ensembles that go through decode neurons.
+
+    Those decoded from an Ensemble (not neuron-to-neuron weights), also
+    through passthrough Nodes (which nengo-loihi removes between chip
+    objects).
+
+    Parameters
+    ----------
+    network : nengo.Network
+    chip : collection of nengo.Ensemble, optional
+        The Ensembles of ``network`` on the chip; None: `chip_ensembles`.
+
+    Returns
+    -------
+    list of nengo.Connection
+    """
+    network = _check_network(network)
+    chip = _chip(network, chip)
     onward = {}
     for conn in network.all_connections:
         onward.setdefault(conn.pre_obj, []).append(conn)
@@ -407,22 +659,35 @@ def check(network, input_range=1.0):
 
     * an on-chip ensemble of a neuron type the chip lacks (ValidationError,
       ``neuron_type``);
-    * an ensemble over 1024 neurons without a `nengo_loihi.BlockShape`
-      (BuildError; use `configure`);
+    * an ensemble over 1024 neurons without a `nengo_loihi.BlockShape`, or
+      with blocks over 1024 neurons (BuildError; use `configure`);
     * a connection between on-chip ensembles with a synapse other than
       ``nengo.Lowpass`` or None (ValidationError, ``synapse``);
     * a decoded connection between chip ensembles whose transform is below
       `min_decoded_transform` (BuildError: the weight-exponent failure);
-    * a host-to-chip connection from a Node whose transform, for inputs of
-      magnitude up to ``input_range``, exceeds the post ensemble's radius
-      (ValidationError, ``transform``): the on/off input encoding saturates.
+    * a host-to-chip connection (`host_to_chip_connections`) with a
+      transform other than ``nengo.Dense`` (BuildError: nengo-loihi sends
+      only those), or, for values of magnitude up to ``input_range``, one
+      whose transform exceeds the post ensemble's radius, or, into neurons
+      (which receive the values themselves), any with ``input_range`` over
+      1 (ValidationError, ``transform``): the on/off input encoding
+      saturates.
+
+    A transform still given as a `nengo.dists.Distribution`, whose weights
+    are not known before the build, is a ValidationError (``transform``).
 
     Parameters
     ----------
     network : nengo.Network
     input_range : float, optional
-        Largest expected magnitude of each Node output feeding the chip.
+        Largest expected magnitude of each value a host Node sends to the
+        chip (after the connection's function, if it has one); positive and
+        finite.
     """
+    network = _check_network(network)
+    input_range = check_param(
+        FiniteNumberParam("input_range", low=0, low_open=True), input_range
+    )
     chip = chip_ensembles(network)
     for ens in chip:
         if not isinstance(ens.neuron_type, CHIP_NEURON_TYPES):
@@ -438,17 +703,23 @@ def check(network, input_range=1.0):
             block_shape = network.config[ens].block_shape
         except (AttributeError, KeyError):
             pass
-        if ens.n_neurons > MAX_COMPARTMENTS and block_shape is None:
+        if block_shape is None and ens.n_neurons > MAX_COMPARTMENTS:
             raise BuildError(
                 f"{ens}: {ens.n_neurons} neurons exceed the {MAX_COMPARTMENTS} "
                 "compartments of one Loihi core; split it with nengo_loihi.BlockShape "
                 "(nengo_lmu.loihi.configure(network) does this)"
             )
+        if block_shape is not None and block_shape.block_size > MAX_COMPARTMENTS:
+            raise BuildError(
+                f"{ens}: its nengo_loihi.BlockShape {block_shape.shape} puts "
+                f"{block_shape.block_size} neurons on one core, over its "
+                f"{MAX_COMPARTMENTS} compartments; use smaller blocks "
+                "(nengo_lmu.loihi.configure(network, max_block) sets them)"
+            )
 
     for conn in network.all_connections:
-        pre, post = conn.pre_obj, conn.post_obj
-        pre_ens, post_ens = base_object(pre), base_object(post)
-        if pre_ens in chip and post_ens in chip:
+        pre = conn.pre_obj
+        if base_object(pre) in chip and base_object(conn.post_obj) in chip:
             if conn.synapse is not None and not isinstance(conn.synapse, nengo.Lowpass):
                 raise ValidationError(
                     f"{conn}: Loihi synapses between chip ensembles are Lowpass only "
@@ -459,11 +730,11 @@ def check(network, input_range=1.0):
                 )
             decoded = isinstance(pre, nengo.Ensemble) and not conn.solver.weights
             if decoded:
-                smallest = np.abs(_transform(conn)).max()
+                largest = np.abs(_weights(conn)).max()
                 limit = min_decoded_transform(pre.n_neurons)
-                if smallest < limit:
+                if largest < limit:
                     raise BuildError(
-                        f"{conn}: transform {smallest:.3g} is below "
+                        f"{conn}: transform {largest:.3g} is below "
                         f"{limit:.3g}, the smallest that Loihi's 8-bit weights with a "
                         f"shared exponent can take through decode neurons from "
                         f"{pre.n_neurons} neurons ('Could not find appropriate weight "
@@ -471,24 +742,66 @@ def check(network, input_range=1.0):
                         "(solver=nengo.solvers.LstsqL2(weights=True)), realise it as "
                         "(a + m) - m over two connections, or drop it"
                     )
-        elif isinstance(pre, nengo.Node) and post_ens in chip:
-            if isinstance(post, nengo.Ensemble):
-                peak = np.abs(_transform(conn)).sum(axis=1).max() * input_range
-                if peak > post.radius * (1 + 1e-9):
-                    raise ValidationError(
-                        f"{conn}: inputs up to {input_range:g} reach {peak:.3g}, beyond "
-                        f"the radius {post.radius:g} of {post}; Loihi's on/off input "
-                        "neurons saturate there. Scale the transform down (e.g. split "
-                        "it over parallel connections) or raise the radius",
-                        attr="transform",
-                        obj=conn,
-                    )
+
+    for conn in host_to_chip_connections(network, chip):
+        _check_host_transform(conn)
+        post = conn.post_obj
+        if not isinstance(post, nengo.Ensemble) and input_range > 1 + 1e-9:
+            # into neurons the values themselves are sent; the chip applies the weights
+            raise ValidationError(
+                f"{conn}: inputs up to {input_range:g} are sent to chip neurons as they "
+                "are, beyond 1, the most the host-to-chip link carries (one spike per "
+                "step). Scale the values sent down (e.g. the connection's function) "
+                "and the transform up by as much",
+                attr="transform",
+                obj=conn,
+            )
+        if isinstance(post, nengo.Ensemble):
+            peak = np.abs(_weights(conn)).sum(axis=1).max() * input_range
+            if peak > post.radius * (1 + 1e-9):
+                raise ValidationError(
+                    f"{conn}: inputs up to {input_range:g} reach {peak:.3g}, beyond "
+                    f"the radius {post.radius:g} of {post}; Loihi's on/off input "
+                    "neurons saturate there. Scale the transform down (e.g. split "
+                    "it over parallel connections) or raise the radius",
+                    attr="transform",
+                    obj=conn,
+                )
 
 
-def _transform(conn):
+def _weights(conn):
+    """The weights of ``conn``'s transform: its matrix (``Dense``, no
+    transform, ``Sparse`` made dense), or a convolution's kernel."""
     T = conn.transform
-    init = getattr(T, "init", 1.0)
+    if isinstance(T, nengo.transforms.NoTransform):
+        init = 1.0
+    else:
+        init = T.init
+        if isinstance(init, nengo.transforms.SparseMatrix):
+            init = init.data if isinstance(init.data, nengo.dists.Distribution) else init
+    if isinstance(init, nengo.dists.Distribution):
+        raise ValidationError(
+            f"{conn}: its transform is still a Distribution ({init!r}), whose weights "
+            "are not known before the build; give the weights (trained, or sampled: "
+            "e.g. Dense(shape, init=dist.sample(*shape, rng=rng)))",
+            attr="transform",
+            obj=conn,
+        )
+    if hasattr(init, "toarray"):  # nengo.transforms.SparseMatrix, scipy.sparse
+        return np.asarray(init.toarray(), dtype=float)
     M = np.asarray(init, dtype=float)
-    if M.ndim < 2:
+    if isinstance(T, (nengo.Dense, nengo.transforms.NoTransform)) and M.ndim < 2:
         M = M * np.eye(conn.size_out, conn.size_mid) if M.ndim == 0 else np.diag(M)
     return M
+
+
+def _check_host_transform(conn):
+    """A BuildError for a host-to-chip connection with a transform nengo-loihi
+    cannot send (it sends ``Dense`` or no transforms only)."""
+    if not isinstance(conn.transform, (nengo.Dense, nengo.transforms.NoTransform)):
+        raise BuildError(
+            f"{conn}: nengo-loihi sends only Dense transforms from the host to the "
+            f"chip, not {type(conn.transform).__name__}; compute it on the host (in "
+            "the Node, or a Node between) and send the result through a Dense "
+            "transform"
+        )

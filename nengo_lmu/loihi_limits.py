@@ -7,6 +7,9 @@ builds and checks with nengo-loihi, re-exports them.
 """
 
 import nengo
+from nengo.params import IntParam
+
+from nengo_lmu.params import check_param
 
 #: nengo-loihi's ``model.decode_tau``: the Lowpass after decode neurons.
 LOIHI_DECODE_TAU = 0.005
@@ -27,7 +30,13 @@ def min_decoded_transform(n_neurons):
     ``1 / n_neurons``, so the limit grows with it. This returns
     ``0.08 * n_neurons / 100``, with a margin over that threshold
     (tests/test_loihi.py builds at this value and fails well below it).
+
+    Parameters
+    ----------
+    n_neurons : int
+        Neurons of the pre ensemble (at least 1).
     """
+    n_neurons = check_param(IntParam("n_neurons", low=1), n_neurons)
     return 0.08 * n_neurons / 100
 
 

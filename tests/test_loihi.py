@@ -1,5 +1,7 @@
 """LegendreMemory on the nengo-loihi emulator, and the pre-build checks."""
 
+import warnings
+
 import nengo
 import nengo_loihi
 import numpy as np
@@ -106,6 +108,96 @@ def test_input_saturation_checked():
         loihi.check(net, input_range=0.5)
     assert exc.value.attr == "transform"
     loihi.check(net, input_range=0.3)
+    # into neurons the values themselves cross (test_loihi_input: clipped beyond 1)
+    with nengo.Network() as net:
+        ens = nengo.Ensemble(10, 1)
+        nengo.Connection(nengo.Node(0.0), ens.neurons, transform=np.full((10, 1), 0.1))
+    with pytest.raises(ValidationError) as exc:
+        loihi.check(net, input_range=2.0)
+    assert exc.value.attr == "transform"
+    loihi.check(net, input_range=1.0)
+
+
+def test_input_check_skips_chip_to_chip_passthrough():
+    """A passthrough Node fed only from the chip is removed by nengo-loihi: what
+    leaves it is decoded chip to chip, not host input to check against
+    ``input_range`` (it builds, and the emulator does not saturate)."""
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(0.3)
+        a, b = nengo.Ensemble(50, 1), nengo.Ensemble(50, 1)
+        mid = nengo.Node(size_in=1)
+        nengo.Connection(stim, a, synapse=None)
+        nengo.Connection(a, mid, synapse=None)
+        nengo.Connection(mid, b, transform=2.0)  # a value of 0.3 reaches 0.6
+    assert loihi.host_to_chip_connections(net) == [net.connections[0]]
+    loihi.check(net)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", loihi.HostInputSaturationWarning)
+        with loihi.Simulator(net, target="sim", progress_bar=False) as sim:
+            sim.run_steps(10)
+
+
+def test_check_reads_sparse_transforms():
+    def net(weight):
+        with nengo.Network(seed=0) as net:
+            a = nengo.Ensemble(100, 2, **loihi.ENSEMBLE_KWARGS)
+            b = nengo.Ensemble(100, 2, **loihi.ENSEMBLE_KWARGS)
+            sparse = nengo.Sparse((2, 2), indices=[[0, 1], [1, 0]], init=[weight, weight])
+            nengo.Connection(a, b, transform=sparse, synapse=0.1)
+        return net
+
+    with pytest.raises(BuildError, match="weight exponent"):
+        loihi.check(net(0.01))
+    loihi.check(net(loihi.min_decoded_transform(100)))
+
+
+def test_check_takes_random_weights_into_neurons():
+    """Into chip neurons nengo-loihi samples the weights and applies them on
+    the chip: nothing for `check` to bound, so a Distribution is fine there."""
+    with nengo.Network(seed=0) as net:
+        ens = nengo.Ensemble(10, 1)
+        weights = nengo.Dense((10, 1), init=nengo.dists.Uniform(-1, 1))
+        nengo.Connection(nengo.Node([0.5]), ens.neurons, transform=weights)
+    loihi.check(net)
+
+
+def test_lif_dt_limits_are_nengo_loihis():
+    """`Simulator` refuses a dt whose LIF voltage decay Loihi cannot hold, where
+    nengo-loihi itself fails (with NaN rates), and builds just inside."""
+    tau_rc = 0.02
+    longest = -tau_rc * np.log(0.5 / (2**12 - 1))  # decay 1 - exp(-dt / tau_rc) rounds to 1
+    with nengo.Network(seed=0) as net:
+        ens = nengo.Ensemble(10, 1, neuron_type=nengo.LIF(tau_rc=tau_rc))
+        nengo.Connection(nengo.Node(0.5), ens)
+        nengo.Probe(ens)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy: log1p(-1)
+        with pytest.raises(ValueError, match="infs or NaNs"):
+            nengo_loihi.Simulator(net, dt=longest * 1.01, target="sim")
+    with pytest.raises(ValidationError) as exc:
+        loihi.Simulator(net, dt=longest * 1.01, target="sim")
+    assert exc.value.attr == "dt"
+    with loihi.Simulator(net, dt=longest * 0.99, target="sim") as sim:
+        sim.run_steps(2)
+
+
+def test_decode_tau_limit_is_nengo_loihis():
+    """`Simulator.model_for` refuses a decode_tau whose current decay Loihi
+    cannot hold at dt, where nengo-loihi itself fails, and takes one just inside."""
+    dt = 0.001
+    longest = -dt / np.log1p(-0.5 / 2**12)  # decay 1 - exp(-dt / tau) under 1 / 8192
+    with nengo.Network(seed=0) as net:
+        ens = nengo.Ensemble(10, 1, neuron_type=nengo.SpikingRectifiedLinear())
+        nengo.Connection(nengo.Node(0.5), ens, synapse=None)
+    model = loihi.Simulator.model_for(net, dt)
+    model.decode_tau = longest * 1.01  # past the check, to nengo-loihi's build
+    with pytest.raises(BuildError, match="Current .U. scaling"):
+        loihi.Simulator(net, dt=dt, model=model, target="sim")
+    with pytest.raises(ValidationError) as exc:
+        loihi.Simulator.model_for(net, dt, decode_tau=longest * 1.01)
+    assert exc.value.attr == "decode_tau"
+    with loihi.Simulator(net, dt=dt, decode_tau=longest * 0.99, target="sim") as sim:
+        sim.run_steps(2)
 
 
 def test_large_ensemble_needs_block_shape():
