@@ -11,9 +11,9 @@ import os
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import BoolParam, IntParam, StringParam
+from nengo.params import BoolParam, StringParam
 
-from nengo_lmu.params import FiniteNumberParam, check_param
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
 
 #: The largest seed NumPy's ``RandomState`` takes.
 MAX_SEED = 2**32 - 1
@@ -21,7 +21,7 @@ MAX_SEED = 2**32 - 1
 
 def _check_seed(name, seed, optional=False):
     """A ``RandomState`` seed (``0 .. 2**32 - 1``), or a ValidationError naming it."""
-    return check_param(IntParam(name, low=0, high=MAX_SEED, optional=optional), seed)
+    return check_param(IntegerParam(name, low=0, high=MAX_SEED, optional=optional), seed)
 
 
 def ps_digits(permutation_seed=0, test_fraction=0.25, split_seed=0):
@@ -372,12 +372,12 @@ def white_noise(n_steps, dt, high, rms=0.5, seed=None, dimensions=1):
     ndarray
         Shape ``(n_steps, dimensions)``.
     """
-    n_steps = check_param(IntParam("n_steps", low=1), n_steps)
+    n_steps = check_param(IntegerParam("n_steps", low=1), n_steps)
     dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
     high = check_param(FiniteNumberParam("high", low=0, low_open=True), high)
     rms = check_param(FiniteNumberParam("rms", low=0, low_open=True), rms)
     seed = _check_seed("seed", seed, optional=True)
-    dimensions = check_param(IntParam("dimensions", low=1), dimensions)
+    dimensions = check_param(IntegerParam("dimensions", low=1), dimensions)
     process = nengo.processes.WhiteSignal(
         period=n_steps * dt, high=high, rms=rms, seed=seed
     )
@@ -441,15 +441,15 @@ def mackey_glass(
         integration does not stay finite (a step too large for ``gamma``, or
         a negative history raised to a non-integer ``power``).
     """
-    n_steps = check_param(IntParam("n_steps", low=1), n_steps)
+    n_steps = check_param(IntegerParam("n_steps", low=1), n_steps)
     tau = check_param(FiniteNumberParam("tau", low=0, low_open=True), tau)
     beta = check_param(FiniteNumberParam("beta", low=0), beta)
     gamma = check_param(FiniteNumberParam("gamma", low=0), gamma)
     power = check_param(FiniteNumberParam("power"), power)
     dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
     x0 = check_param(FiniteNumberParam("x0"), x0)
-    substeps = check_param(IntParam("substeps", low=1), substeps)
-    washout = check_param(IntParam("washout", low=0), washout)
+    substeps = check_param(IntegerParam("substeps", low=1), substeps)
+    washout = check_param(IntegerParam("washout", low=0), washout)
     seed = _check_seed("seed", seed, optional=True)
     h = dt / substeps
     # the delay in integration steps: lag + frac, interpolated between them

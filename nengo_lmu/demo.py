@@ -124,10 +124,10 @@ class DemoSettings:
     def __post_init__(self):
         # pylint: disable=import-outside-toplevel
         from nengo.exceptions import ValidationError
-        from nengo.params import EnumParam, IntParam, StringParam
+        from nengo.params import EnumParam, StringParam
 
         from nengo_lmu.legendre import check_order
-        from nengo_lmu.params import FiniteNumberParam, check_param
+        from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
 
         def positive(name, low=0, low_open=True, high=None):
             param = FiniteNumberParam(name, low=low, low_open=low_open, high=high)
@@ -153,12 +153,12 @@ class DemoSettings:
             )
         for name in ("units", "epochs", "batch", "train_digits", "test_digits",
                      "loihi_digits", "memory_neurons"):
-            setattr(self, name, check_param(IntParam(name, low=1), getattr(self, name), self))
+            setattr(self, name, check_param(IntegerParam(name, low=1), getattr(self, name), self))
         from nengo_lmu.networks.lmu import check_weights_fit
 
         check_weights_fit(self.units, self.order, input_to_hidden=True, obj=self)
         # NumPy's RandomState, which Nengo seeds with it, takes seeds below 2**32
-        self.seed = check_param(IntParam("seed", low=0, high=2**32 - 1), self.seed, self)
+        self.seed = check_param(IntegerParam("seed", low=0, high=2**32 - 1), self.seed, self)
         self.neuron_type = check_param(
             EnumParam("neuron_type", values=tuple(NEURON_TYPES)), self.neuron_type, self
         )

@@ -49,7 +49,6 @@ builder types it knows, no longer accepts any network with a connection
 
 import warnings
 
-import nengo
 import nengo_dl
 import numpy as np
 import tensorflow as tf
@@ -57,11 +56,11 @@ from nengo.builder import Signal
 from nengo.builder.operator import DotInc
 from nengo.builder.processes import SimProcess
 from nengo.exceptions import BuildError, ValidationError
-from nengo.params import BoolParam, IntParam
+from nengo.params import BoolParam
 from nengo_dl.builder import Builder, NengoBuilder, OpBuilder
 from nengo_dl.op_builders import DotSet
 
-from nengo_lmu.params import FiniteNumberParam, check_param
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_network, check_param
 from nengo_lmu.system import LinearSystem, TimeScaledSystem
 
 
@@ -708,10 +707,8 @@ def unroll_for(n_steps, preferred=RECOMMENDED_UNROLL):
 
 
 def _check_int(name, value, low=1):
-    """A positive integer (not a bool, which Nengo's IntParam takes for 1 or 0)."""
-    if isinstance(value, (bool, np.bool_)):
-        raise ValidationError(f"must be an integer (got {value!r})", attr=name)
-    return int(check_param(IntParam(name, low=low), value))
+    """An integer of at least ``low`` (`.IntegerParam`: not a bool)."""
+    return int(check_param(IntegerParam(name, low=low), value))
 
 
 def prepare_sequences(x, *targets, network=None, preferred=RECOMMENDED_UNROLL):
@@ -782,11 +779,7 @@ def prepare_sequences(x, *targets, network=None, preferred=RECOMMENDED_UNROLL):
     from nengo_lmu.measure import check_sequences  # noqa: PLC0415
 
     preferred = _check_int("preferred", preferred)
-    if network is not None and not isinstance(network, nengo.Network):
-        raise ValidationError(
-            f"must be the nengo.Network the sequences are for (got {network!r})",
-            attr="network",
-        )
+    network = check_network(network, optional=True)
     lengths = _ragged_lengths(x)
     if lengths is not None:
         x = _pad_series(x, max(lengths), "x")

@@ -31,11 +31,10 @@ import os
 import numpy as np
 import scipy.linalg
 from nengo.exceptions import ValidationError
-from nengo.params import IntParam
 from scipy.special import eval_sh_legendre
 
 from nengo_lmu.system import LinearSystem
-from nengo_lmu.params import FiniteNumberParam, check_param
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
 
 
 #: How many ``(order + 1)``-square float64 matrices a Legendre memory needs
@@ -79,7 +78,7 @@ def _positive_integer(value, attr):
     """``value`` as an integer of at least 1 (a bool is refused, not read as 0 or 1)."""
     if isinstance(value, (bool, np.bool_)):
         raise ValidationError(f"must be an integer (got {value!r})", attr=attr)
-    return check_param(IntParam(attr, low=1), value)
+    return check_param(IntegerParam(attr, low=1), value)
 
 
 def check_order(order, attr="order"):
@@ -317,7 +316,7 @@ class LegendreDelay(LinearSystem):
     """
 
     theta = FiniteNumberParam("theta", low=0, low_open=True, readonly=True)
-    order = IntParam("order", low=1, readonly=True)
+    order = IntegerParam("order", low=1, readonly=True)
 
     def __init__(self, theta, order, **kwargs):
         A, B = legendre_memory(order, theta)

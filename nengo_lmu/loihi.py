@@ -46,7 +46,7 @@ import nengo
 import nengo_loihi
 import numpy as np
 from nengo.exceptions import BuildError, ValidationError
-from nengo.params import BoolParam, EnumParam, IntParam, Parameter
+from nengo.params import BoolParam, EnumParam
 from nengo_loihi.builder import Model
 from nengo_loihi.decode_neurons import OnOffDecodeNeurons
 from nengo_loihi.hardware import HAS_NXSDK
@@ -59,7 +59,7 @@ from nengo_lmu.loihi_limits import (  # noqa: F401  (part of this module's API)
     min_decoded_transform,
 )
 from nengo_lmu.networks.memory import LegendreMemory
-from nengo_lmu.params import FiniteNumberParam, check_param
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_network, check_param
 from nengo_lmu.paths import base_object
 
 #: The tuning `nengo_loihi.set_defaults` gives ensembles, passed explicitly so
@@ -95,23 +95,6 @@ INPUT_TAU = 0.001
 #: nengo-loihi's targets: its emulator (``"sim"``; ``"simreal"`` without
 #: Loihi's discretisation) and the chip itself (``"loihi"``, with NxSDK).
 TARGETS = ("sim", "simreal", "loihi")
-
-
-class _TypeParam(Parameter):
-    """A parameter whose value must be an instance of ``types``."""
-
-    def __init__(self, name, types, optional=False):
-        super().__init__(name, optional=optional, readonly=False)
-        self.types = types
-
-    def coerce(self, instance, value):
-        self.check_type(instance, value, self.types)
-        return super().coerce(instance, value)
-
-
-def _check_network(network):
-    """``network`` if it is a `nengo.Network`, else a ValidationError naming it."""
-    return check_param(_TypeParam("network", nengo.Network), network)
 
 
 def _check_dt(dt):
@@ -276,10 +259,10 @@ class Simulator(nengo_loihi.Simulator):
         # nengo_loihi.Simulator.__del__ reads `closed`: set it before anything
         # can fail, so that a refused argument raises one error, not two
         self.closed = True
-        network = _check_network(network)
+        network = check_network(network)
         dt = _check_dt(dt)
         target = _check_target(target)
-        seed = check_param(IntParam("seed", low=0, high=2**32 - 1, optional=True), seed)
+        seed = check_param(IntegerParam("seed", low=0, high=2**32 - 1, optional=True), seed)
         precompute = check_param(BoolParam("precompute", optional=True), precompute)
         remove_passthrough = check_param(BoolParam("remove_passthrough"), remove_passthrough)
         if hardware_options and (target or ("loihi" if HAS_NXSDK else "sim")) != "loihi":
@@ -342,7 +325,7 @@ class Simulator(nengo_loihi.Simulator):
         -------
         nengo_loihi.builder.Model
         """
-        network = _check_network(network)
+        network = check_network(network)
         dt = _check_dt(dt)
         decode_tau = given = check_param(
             FiniteNumberParam("decode_tau", low=0, optional=True), decode_tau
@@ -419,7 +402,7 @@ def host_to_chip_connections(network, chip=None):
     -------
     list of nengo.Connection
     """
-    network = _check_network(network)
+    network = check_network(network)
     chip = _chip(network, chip)
     feeding = {}
     for conn in network.all_connections:
@@ -473,7 +456,7 @@ def host_input_range(network, node, sequences, dt=1.0):
     float
         The largest magnitude (at least a tiny positive number).
     """
-    network = _check_network(network)
+    network = check_network(network)
     node = _check_input_node(network, node)
     sequences = check_sequences(sequences, node)
     dt = _check_dt(dt)
@@ -547,8 +530,8 @@ def configure(network, max_block=MAX_COMPARTMENTS):
     list of nengo.Ensemble
         The ensembles that were given a block shape.
     """
-    network = _check_network(network)
-    max_block = check_param(IntParam("max_block", low=1, high=MAX_COMPARTMENTS), max_block)
+    network = check_network(network)
+    max_block = check_param(IntegerParam("max_block", low=1, high=MAX_COMPARTMENTS), max_block)
     nengo_loihi.add_params(network)
     split = []
     for ens in network.all_ensembles:
@@ -579,7 +562,7 @@ def chip_ensembles(network):
     -------
     set of nengo.Ensemble
     """
-    network = _check_network(network)
+    network = check_network(network)
     return {
         ens
         for ens in network.all_ensembles
@@ -623,7 +606,7 @@ def decoded_chip_connections(network, chip=None):
     -------
     list of nengo.Connection
     """
-    network = _check_network(network)
+    network = check_network(network)
     chip = _chip(network, chip)
     onward = {}
     for conn in network.all_connections:
@@ -684,7 +667,7 @@ def check(network, input_range=1.0):
         chip (after the connection's function, if it has one); positive and
         finite.
     """
-    network = _check_network(network)
+    network = check_network(network)
     input_range = check_param(
         FiniteNumberParam("input_range", low=0, low_open=True), input_range
     )

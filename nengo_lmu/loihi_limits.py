@@ -7,9 +7,8 @@ builds and checks with nengo-loihi, re-exports them.
 """
 
 import nengo
-from nengo.params import IntParam
 
-from nengo_lmu.params import check_param
+from nengo_lmu.params import IntegerParam, check_param
 
 #: nengo-loihi's ``model.decode_tau``: the Lowpass after decode neurons.
 LOIHI_DECODE_TAU = 0.005
@@ -36,7 +35,7 @@ def min_decoded_transform(n_neurons):
     n_neurons : int
         Neurons of the pre ensemble (at least 1).
     """
-    n_neurons = check_param(IntParam("n_neurons", low=1), n_neurons)
+    n_neurons = check_param(IntegerParam("n_neurons", low=1), n_neurons)
     return 0.08 * n_neurons / 100
 
 

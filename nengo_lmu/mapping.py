@@ -20,9 +20,8 @@ import warnings
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import IntParam
 
-from nengo_lmu.params import FiniteNumberParam, check_param
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
 from nengo_lmu.system import LinearSystem, UnstableSystemWarning
 
 
@@ -275,7 +274,7 @@ def state_rms(sys, high, rms=1.0, n_freqs=2000):
     sys = _as_system(sys)
     high = check_param(FiniteNumberParam("high", low=0, low_open=True), high)
     rms = check_param(FiniteNumberParam("rms", low=0, low_open=True), rms)
-    n_freqs = check_param(IntParam("n_freqs", low=1), n_freqs)
+    n_freqs = check_param(IntegerParam("n_freqs", low=1), n_freqs)
     unstable = sys.unstable_poles()
     if len(unstable):
         raise ValidationError(

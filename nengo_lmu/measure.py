@@ -9,7 +9,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.params import FiniteNumberParam, check_param
+from nengo_lmu.params import FiniteNumberParam, check_network, check_param
 from nengo_lmu.paths import copy_network, counterpart
 
 
@@ -99,8 +99,7 @@ def simulate_sequences(network, node, sequences, targets, dt=1.0):
 
 def _check_in_network(network, node, targets):
     """Refuse a ``node`` or ``targets`` that are not objects of ``network``."""
-    if not isinstance(network, nengo.Network):
-        raise ValidationError(f"must be a nengo.Network (got {network!r})", attr="network")
+    check_network(network)
     if not isinstance(node, nengo.Node) or node not in network.all_nodes:
         raise ValidationError(
             f"must be a nengo.Node of {network} (got {node!r})", attr="node"

@@ -30,11 +30,11 @@ import nengo
 import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
-from nengo.params import BoolParam, EnumParam, IntParam
+from nengo.params import BoolParam, EnumParam
 
 from nengo_lmu.measure import check_sequences
 from nengo_lmu.networks.lmu import LMU
-from nengo_lmu.params import FiniteNumberParam, check_param
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
 
 #: Recurrent terms the parallel form cannot represent (the LMU flags).
 RECURRENT_FLAGS = ("hidden_to_memory", "memory_to_memory", "hidden_to_hidden")
@@ -148,7 +148,7 @@ class ParallelLMU(tf.keras.layers.Layer):
                  convolution="blocks", **kwargs):
         super().__init__(**kwargs)
         check_parallel(lmu)
-        self.steps = check_param(IntParam("steps", low=1), steps)
+        self.steps = check_param(IntegerParam("steps", low=1), steps)
         dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
         self.convolution = check_param(EnumParam("convolution", values=CONVOLUTIONS),
                                        convolution)
@@ -372,7 +372,7 @@ def parallel_model(net, steps, dt=1.0, return_sequences=True, convolution="block
     """
     lmu, readout = _lmu_of(net)
     check_parallel(lmu)
-    steps = check_param(IntParam("steps", low=1), steps)
+    steps = check_param(IntegerParam("steps", low=1), steps)
     dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
     check_param(BoolParam("return_sequences"), return_sequences)
     check_param(EnumParam("convolution", values=CONVOLUTIONS), convolution)

@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import NumberParam, Parameter
+from nengo.params import IntParam, NumberParam, Parameter
 
 
 class FiniteNumberParam(NumberParam):
@@ -36,6 +36,46 @@ class FiniteNumberParam(NumberParam):
                     f"must be a finite number (got {num})", attr=self.name, obj=instance
                 )
         return super().coerce(instance, num)
+
+
+class IntegerParam(IntParam):
+    """A `~nengo.params.IntParam` that refuses a bool by name (Python counts
+    ``True`` as the integer 1; an order, a seed or a count of True is a
+    mistake, not a one).
+
+    Examples
+    --------
+    >>> check_param(IntegerParam("order", low=1), True)
+    Traceback (most recent call last):
+    ...
+    nengo.exceptions.ValidationError: order: must be an integer, not a bool (got True)
+    """
+
+    def coerce(self, instance, num):
+        if isinstance(num, (bool, np.bool_)):
+            raise ValidationError(
+                f"must be an integer, not a bool (got {num})", attr=self.name, obj=instance
+            )
+        return super().coerce(instance, num)
+
+
+class TypeParam(Parameter):
+    """A parameter whose value must be an instance of ``types``."""
+
+    def __init__(self, name, types, optional=False):
+        super().__init__(name, optional=optional, readonly=False)
+        self.types = types
+
+    def coerce(self, instance, value):
+        self.check_type(instance, value, self.types)
+        return super().coerce(instance, value)
+
+
+def check_network(network, attr="network", optional=False):
+    """``network`` if it is a `nengo.Network`, else a ValidationError naming ``attr``."""
+    import nengo  # pylint: disable=import-outside-toplevel
+
+    return check_param(TypeParam(attr, nengo.Network, optional=optional), network)
 
 
 def check_param(param, value, obj=None):

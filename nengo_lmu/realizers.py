@@ -30,10 +30,9 @@ References
 import numpy as np
 import scipy.linalg
 from nengo.exceptions import ValidationError
-from nengo.params import IntParam
 
 from nengo_lmu.mapping import normalize, state_rms
-from nengo_lmu.params import FiniteNumberParam, check_param
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
 from nengo_lmu.system import LinearSystem
 
 #: Default ``rms_per_radius`` of `RMS`: how many state RMS fit into an
@@ -236,7 +235,7 @@ class Balanced(Realizer):
     """
 
     def __init__(self, order=None):
-        self.order = check_param(IntParam("order", low=1, optional=True), order)
+        self.order = check_param(IntegerParam("order", low=1, optional=True), order)
 
     def __call__(self, sys, input_high=None, input_rms=1.0):
         sys = as_system(sys)

@@ -22,14 +22,14 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
-from nengo.params import EnumParam, IntParam
+from nengo.params import EnumParam
 from nengo.synapses import SynapseParam
 
 from nengo_lmu.measure import check_sequences, simulate_sequences
 from nengo_lmu.metrics import fan_out, spike_count
 from nengo_lmu.networks.lmu import LMU
 from nengo_lmu.networks.memory import LegendreMemory
-from nengo_lmu.params import FiniteNumberParam, check_param
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
 from nengo_lmu.paths import base_object, copy_network, counterpart, index_of, object_at
 
 #: rate neuron type -> spiking counterpart with the same mean output
@@ -297,7 +297,7 @@ class SpikingConversion:
         node = self._resolve(node, nengo.Node, "node")
         probe = self._resolve(probe, nengo.Probe, "probe")
         sequences = check_sequences(sequences, node)
-        parallel = check_param(IntParam("parallel", low=1), parallel)
+        parallel = check_param(IntegerParam("parallel", low=1), parallel)
         sim_kwargs.setdefault("dt", self.dt)
         sim_kwargs.setdefault("progress_bar", False)
         dt = sim_kwargs["dt"] = check_param(

@@ -5,11 +5,11 @@ import warnings
 import numpy as np
 import scipy.signal
 from nengo.exceptions import BuildError, ValidationError
-from nengo.params import BoolParam, EnumParam, IntParam, NdarrayParam
+from nengo.params import BoolParam, EnumParam, NdarrayParam
 from nengo.processes import Process
 from nengo.synapses import LinearFilter, Synapse
 
-from nengo_lmu.params import FiniteNumberParam, check_param
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
 
 DISCRETIZATION_METHODS = ("zoh", "euler", "bilinear")
 
@@ -461,7 +461,7 @@ class LinearSystem(Synapse):
         ndarray
             Shape ``(n,)`` for a SISO system, else ``(n, output_d, input_d)``.
         """
-        n = check_param(IntParam("n", low=1), n, self)
+        n = check_param(IntegerParam("n", low=1), n, self)
         dt = self._default_dt() if dt is None else dt
         k = self.input_d
         u = np.zeros((n, k * k))
@@ -782,7 +782,7 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
 
         As `.LinearSystem.impulse` (the impulse is ``1 / dt``).
         """
-        n = check_param(IntParam("n", low=1), n, self)
+        n = check_param(IntegerParam("n", low=1), n, self)
         dt = self._default_dt() if dt is None else dt
         k = self.input_d
         u = np.zeros((n, k * k + 1))

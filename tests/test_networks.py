@@ -229,7 +229,7 @@ def numpy_lmu(x, weights, flags, units, order, theta, memory_d, dt):
         if flags["memory_to_memory"]:
             u = u + weights["memory_encoders"] @ m
         M = Ad @ m.reshape(memory_d, order).T + Bd[:, None] * u[None, :]
-        m_prev, m = m, M.T.ravel()
+        m = M.T.ravel()
         J = weights["memory_kernel"] @ m + weights["bias"]
         if flags["input_to_hidden"]:
             J = J + weights["input_kernel"] @ xt

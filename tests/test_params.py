@@ -1,11 +1,12 @@
 """The shared number check every number parameter of nengo_lmu goes through."""
 
+import nengo
 import numpy as np
 import pytest
 from helpers import assert_refuses
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.params import FiniteNumberParam, check_param
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_network, check_param
 
 
 @pytest.mark.parametrize(
@@ -23,3 +24,20 @@ def test_finite_number_param_keeps_nengos_checks():
     assert check_param(param, None) is None
     assert_refuses(lambda: check_param(param, 0.0), ValidationError, "theta")
     assert_refuses(lambda: check_param(param, "1"), ValidationError, "theta")
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(1)])
+def test_integer_param_refuses_a_bool(value):
+    # nengo's IntParam takes True for 1: an order, seed or count of True
+    assert_refuses(lambda: check_param(IntegerParam("order", low=1), value), ValidationError,
+                   "order")
+    assert check_param(IntegerParam("order", low=1), np.int64(3)) == 3
+
+
+def test_check_network_names_the_argument():
+    assert_refuses(lambda: check_network("net"), ValidationError, "network")
+    assert_refuses(lambda: check_network(None, attr="model"), ValidationError, "model")
+    assert check_network(None, optional=True) is None
+    with nengo.Network() as net:
+        pass
+    assert check_network(net) is net

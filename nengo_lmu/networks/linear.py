@@ -7,7 +7,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
-from nengo.params import BoolParam, EnumParam, IntParam, StringParam
+from nengo.params import BoolParam, EnumParam, StringParam
 from nengo.synapses import SynapseParam
 
 from nengo_lmu.loihi_limits import (
@@ -18,7 +18,7 @@ from nengo_lmu.loihi_limits import (
     min_decoded_transform,
 )
 from nengo_lmu.mapping import ss2sim, ss2sim_input_derivatives
-from nengo_lmu.params import FiniteNumberParam, ParamsInState
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, ParamsInState
 from nengo_lmu.realizers import RMS, Realizer
 from nengo_lmu.system import LinearSystem, TimeScaledSystem
 
@@ -262,7 +262,7 @@ class LinearNetwork(ParamsInState, nengo.Network):
     -0.1 at 0.05 s, 1.0 at 0.3 s
     """
 
-    n_neurons = IntParam("n_neurons", low=1)
+    n_neurons = IntegerParam("n_neurons", low=1)
     neuron_type = NeuronTypeParam("neuron_type")
     synapse = SynapseParam("synapse")
     dt = FiniteNumberParam("dt", low=0, low_open=True, optional=True)

@@ -6,11 +6,11 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
-from nengo.params import BoolParam, IntParam
+from nengo.params import BoolParam
 
 from nengo_lmu.legendre import machine_memory
 from nengo_lmu.networks.memory import LegendreMemory
-from nengo_lmu.params import FiniteNumberParam, ParamsInState
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, ParamsInState
 
 
 def glorot_normal(fan_in, fan_out):
@@ -124,11 +124,11 @@ class LMU(ParamsInState, nengo.Network):
     True
     """
 
-    units = IntParam("units", low=1)
-    order = IntParam("order", low=1)
+    units = IntegerParam("units", low=1)
+    order = IntegerParam("order", low=1)
     theta = FiniteNumberParam("theta", low=0, low_open=True)
-    input_d = IntParam("input_d", low=1)
-    memory_d = IntParam("memory_d", low=1)
+    input_d = IntegerParam("input_d", low=1)
+    memory_d = IntegerParam("memory_d", low=1)
     hidden_neuron_type = NeuronTypeParam("hidden_neuron_type", optional=True)
     hidden_to_memory = BoolParam("hidden_to_memory")
     memory_to_memory = BoolParam("memory_to_memory")

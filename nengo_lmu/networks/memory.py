@@ -4,7 +4,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
-from nengo.params import BoolParam, EnumParam, IntParam
+from nengo.params import BoolParam, EnumParam
 from nengo.synapses import SynapseParam
 
 from nengo_lmu.legendre import legendre_memory
@@ -15,7 +15,7 @@ from nengo_lmu.networks.linear import (
     loop_synapse,
     state_node,
 )
-from nengo_lmu.params import FiniteNumberParam, ParamsInState
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, ParamsInState
 from nengo_lmu.realizers import RMS, RMS_PER_RADIUS
 from nengo_lmu.system import (
     DISCRETIZATION_METHODS,
@@ -195,11 +195,11 @@ class LegendreMemory(ParamsInState, nengo.Network):
         "readout_synapse",
     )
 
-    order = IntParam("order", low=1)
+    order = IntegerParam("order", low=1)
     theta = FiniteNumberParam("theta", low=0, low_open=True)
-    memory_d = IntParam("memory_d", low=1)
+    memory_d = IntegerParam("memory_d", low=1)
     method = EnumParam("method", values=DISCRETIZATION_METHODS)
-    n_neurons = IntParam("n_neurons", low=1, optional=True)
+    n_neurons = IntegerParam("n_neurons", low=1, optional=True)
     neuron_type = NeuronTypeParam("neuron_type")
     synapse = SynapseParam("synapse")
     dt = FiniteNumberParam("dt", low=0, low_open=True, optional=True)

@@ -5,10 +5,9 @@ import collections.abc
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import IntParam
 
 from nengo_lmu.networks.lmu import LMU
-from nengo_lmu.params import check_param
+from nengo_lmu.params import IntegerParam, check_param
 
 
 def lmu_model(n_out, seed=None, settings=None, **lmu_kwargs):
@@ -47,8 +46,8 @@ def lmu_model(n_out, seed=None, settings=None, **lmu_kwargs):
 
     import nengo_lmu.dl  # noqa: PLC0415
 
-    n_out = check_param(IntParam("n_out", low=1), n_out)
-    seed = check_param(IntParam("seed", low=0, high=2**32 - 1, optional=True), seed)
+    n_out = check_param(IntegerParam("n_out", low=1), n_out)
+    seed = check_param(IntegerParam("seed", low=0, high=2**32 - 1, optional=True), seed)
     if settings is None:
         settings = dict(stateful=False)
     elif isinstance(settings, collections.abc.Mapping):
@@ -60,7 +59,7 @@ def lmu_model(n_out, seed=None, settings=None, **lmu_kwargs):
             attr="settings",
         )
     # (checked before the input node is made from it)
-    check_param(IntParam("input_d", low=1), lmu_kwargs.get("input_d", 1))
+    check_param(IntegerParam("input_d", low=1), lmu_kwargs.get("input_d", 1))
     with nengo.Network(seed=seed) as net:
         nengo_lmu.dl.configure_settings(**settings)
         net.inp = nengo.Node(np.zeros(lmu_kwargs.get("input_d", 1)))
