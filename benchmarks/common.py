@@ -127,14 +127,14 @@ def summarise(name, config, runs, started, folder=None):
 
 def spiking_conversions(net, presentation_time, x_train):
     """``net`` converted by `nengo_lmu.spiking.to_spiking` at its defaults for
-    each simulator (``target`` "nengo" and "loihi"), calibrated on
+    each simulator (``simulator`` "nengo" and "loihi"), calibrated on
     ``x_train``: the benchmarks' recipe."""
     from nengo_lmu.spiking import to_spiking  # noqa: PLC0415
 
     return {
-        target: to_spiking(net, presentation_time, calibration=(net.inp, x_train),
-                           target=target)
-        for target in ("nengo", "loihi")
+        simulator: to_spiking(net, presentation_time, calibration=(net.inp, x_train),
+                              simulator=simulator)
+        for simulator in ("nengo", "loihi")
     }
 
 

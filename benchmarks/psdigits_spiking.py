@@ -6,7 +6,7 @@ weights, convert it with `nengo_lmu.spiking.to_spiking` at its defaults, as
 ``ucr.py`` does: each pixel held for ``--presentation`` seconds, calibrated on
 the training images (host values scaled into Loihi's range, hidden
 SpikingRectifiedLinear firing rates from the hidden activity for the
-simulator it is converted for, ``target``), the exact memory sampled once
+simulator it is converted for, ``simulator``), the exact memory sampled once
 per pixel, the output filtered by `OUTPUT_TAU_FRACTION` of the presentation
 and the last output averaged over `READ_WINDOW` presentations.
 Then measure test accuracy of the rate network (NengoDL), the spiking

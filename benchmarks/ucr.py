@@ -15,7 +15,7 @@ For each dataset (read offline through `nengo_lmu.datasets.ucr`) and seed:
 * the NengoDL-trained network converted by `nengo_lmu.spiking.to_spiking`
   at its defaults (``--presentation`` s per sample, calibrated on the
   training inputs: host values scaled into Loihi's range, firing rates from
-  the hidden activity for the simulator it is converted for, ``target``;
+  the hidden activity for the simulator it is converted for, ``simulator``;
   the memory sampled once per presentation, the last output averaged over
   `READ_WINDOW` presentations), run spiking on the reference simulator
   (converted for ``"nengo"``) and on the nengo-loihi emulator

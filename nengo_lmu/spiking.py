@@ -17,6 +17,8 @@ a window as the spike noise needs (`SpikingConversion.run`).
 """
 
 import numbers
+import sys
+import warnings
 
 import nengo
 import numpy as np
@@ -24,6 +26,7 @@ from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
 from nengo.params import EnumParam
 from nengo.synapses import SynapseParam
+from nengo.utils.progress import NoProgressBar
 
 from nengo_lmu.measure import check_sequences, simulate_sequences
 from nengo_lmu.metrics import fan_out, spike_count
@@ -31,6 +34,7 @@ from nengo_lmu.networks.lmu import LMU
 from nengo_lmu.networks.memory import LegendreMemory
 from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
 from nengo_lmu.paths import base_object, copy_network, counterpart, index_of, object_at
+from nengo_lmu.progress import as_progress_bar, tracker
 
 #: rate neuron type -> spiking counterpart with the same mean output
 SPIKING_EQUIVALENTS = {
@@ -117,6 +121,32 @@ def synapse_delay(synapse):
     return float(d_log(synapse.den) - d_log(synapse.num))
 
 
+class SimulatorMismatchWarning(UserWarning):
+    """A conversion runs on another simulator than the one its firing rates
+    were set for (`to_spiking`'s ``simulator``)."""
+
+
+def simulator_kind(simulator):
+    """``"loihi"`` for nengo-loihi's simulator (and subclasses, such as
+    `nengo_lmu.loihi.Simulator`), ``"nengo"`` for ``nengo.Simulator`` and
+    ``nengo_dl.Simulator`` (whose spiking neurons follow their rate curves
+    as the reference simulator's do), None for anything else.
+
+    Examples
+    --------
+    >>> simulator_kind(nengo.Simulator)
+    'nengo'
+    """
+    if not isinstance(simulator, type):
+        return None
+    kinds = [("loihi", "nengo_loihi"), ("nengo", "nengo_dl"), ("nengo", "nengo")]
+    for kind, module in kinds:
+        package = sys.modules.get(module)  # imported, if its Simulator is given
+        if package is not None and issubclass(simulator, package.Simulator):
+            return kind
+    return None
+
+
 class SpikingConversion:
     """A trained network converted for inference with held input samples.
 
@@ -151,6 +181,14 @@ class SpikingConversion:
         The mean delay of the synapse on the hidden layers' output
         (`synapse_delay`): how far the converted network's output lags
         the held input. `run` reads the last output this much later.
+    simulator : {"nengo", "loihi"}
+        The simulator it was converted for (`to_spiking`'s ``simulator``).
+    peak_rate : float or None
+        The firing rate, in Hz, that the largest hidden activity on the
+        calibration data was mapped to (``PEAK_RATES[simulator]``); None
+        where ``simulator`` set nothing (``scale_firing_rates`` given, or no
+        calibration): such a conversion is the same for either simulator, and
+        `run` does not warn.
     """
 
     def __init__(
@@ -164,9 +202,13 @@ class SpikingConversion:
         input_scales=None,
         dt=0.001,
         original=None,
+        simulator="nengo",
+        peak_rate=None,
     ):
         self.network = network
         self.original = original
+        self.simulator = simulator
+        self.peak_rate = peak_rate
         self.presentation_time = presentation_time
         self.dt = dt
         self.time_scale = time_scale
@@ -218,6 +260,7 @@ class SpikingConversion:
         parallel=1,
         read_delay=None,
         read_window=None,
+        progress_bar=True,
         **sim_kwargs,
     ):
         """Run each sequence and read ``probe`` at the end of each presentation.
@@ -248,11 +291,18 @@ class SpikingConversion:
         continuously (neural) moves on, so there the last output is one
         reading.
 
+        A conversion whose firing rates were set for one simulator
+        (`peak_rate`) warns, with a `SimulatorMismatchWarning`, when run on
+        the other: ``nengo_loihi.Simulator`` (or `nengo_lmu.loihi.Simulator`)
+        for a conversion made for ``"nengo"``, and ``nengo.Simulator`` or
+        ``nengo_dl.Simulator`` for one made for ``"loihi"``.
+
         Parameters
         ----------
         simulator : callable
             A simulator class, e.g. ``nengo.Simulator`` or
-            ``nengo_loihi.Simulator`` (with ``target="sim"`` in ``sim_kwargs``).
+            ``nengo_loihi.Simulator`` (with ``target="sim"``, nengo-loihi's
+            choice of its emulator, in ``sim_kwargs``).
         node : nengo.Node
             The input node: of the converted network (`find`), or of the
             original, which is mapped to its copy.
@@ -271,6 +321,14 @@ class SpikingConversion:
             for `READ_WINDOW` presentation times with sampled memories and 0
             otherwise. More than one step where any memory is continuous is
             refused.
+        progress_bar : bool or nengo.utils.progress.ProgressBar, optional
+            Progress over all the sequences, as ``nengo.Simulator`` takes it
+            (True: the default bar, shown once a run looks longer than a
+            second; False or None: none); off a terminal, a few lines
+            (`nengo_lmu.progress`). The simulators themselves show none. To
+            report within a group of ``parallel`` sequences, a shown bar
+            runs each simulator in about ten pieces of whole presentations
+            (``run_steps`` again, continuing where it stopped).
         **sim_kwargs
             Passed to ``simulator``. ``dt`` defaults to `dt`, the one
             converted for; ``presentation_time`` must be a whole number of
@@ -294,12 +352,13 @@ class SpikingConversion:
                 f"must be a simulator class such as nengo.Simulator (got {simulator!r})",
                 attr="simulator",
             )
+        self._check_simulator(simulator, sim_kwargs)
         node = self._resolve(node, nengo.Node, "node")
         probe = self._resolve(probe, nengo.Probe, "probe")
         sequences = check_sequences(sequences, node)
         parallel = check_param(IntegerParam("parallel", low=1), parallel)
         sim_kwargs.setdefault("dt", self.dt)
-        sim_kwargs.setdefault("progress_bar", False)
+        sim_kwargs["progress_bar"] = False  # one bar over all sequences: run's own
         dt = sim_kwargs["dt"] = check_param(
             FiniteNumberParam("dt", low=0, low_open=True), sim_kwargs["dt"]
         )
@@ -348,38 +407,47 @@ class SpikingConversion:
         populations = _spiking_populations(self.network, self.lmus)
         outputs = []
         counts = {key: 0.0 for key in populations}
-        for start in range(0, len(sequences), parallel):
-            group = sequences[start : start + parallel]
-            with nengo.Network(seed=self.network.seed) as batch:
-                copies = [copy_network(self.network, True) for _ in group]
-                spike_probes = []
-                for copy, sequence in zip(copies, group):
-                    self._hold(object_at(copy, node_index), sequence, extra)
-                    for index in sampled:  # take every sample, then hold still
-                        object_at(copy, index).output = HeldSamples(
-                            np.repeat([[1.0], [0.0]], [len(sequence), extra], axis=0),
-                            self.presentation_time,
+        run_length = steps * sequences.shape[1] + delay + window - 1
+        progress = tracker(
+            progress_bar, f"Running {_count(len(sequences))}", len(sequences) * run_length
+        )
+        # a shown bar hears from each simulator about ten times (whole presentations)
+        shown = not isinstance(progress.progress_bar, NoProgressBar)
+        piece = steps * max(1, sequences.shape[1] // 10) if shown else run_length
+        with progress:
+            for start in range(0, len(sequences), parallel):
+                group = sequences[start : start + parallel]
+                with nengo.Network(seed=self.network.seed) as batch:
+                    copies = [copy_network(self.network, True) for _ in group]
+                    spike_probes = []
+                    for copy, sequence in zip(copies, group):
+                        self._hold(object_at(copy, node_index), sequence, extra)
+                        for index in sampled:  # take every sample, then hold still
+                            object_at(copy, index).output = HeldSamples(
+                                np.repeat([[1.0], [0.0]], [len(sequence), extra], axis=0),
+                                self.presentation_time,
+                            )
+                        spike_probes.append(
+                            {
+                                key: [nengo.Probe(object_at(copy, i).neurons) for i in idx]
+                                for key, (idx, _) in populations.items()
+                            }
                         )
-                    spike_probes.append(
-                        {
-                            key: [nengo.Probe(object_at(copy, i).neurons) for i in idx]
-                            for key, (idx, _) in populations.items()
-                        }
-                    )
-            with simulator(batch, **sim_kwargs) as sim:
-                sim.run_steps(steps * group.shape[1] + delay + window - 1)
-            for copy, probes in zip(copies, spike_probes):
-                data = sim.data[object_at(copy, probe_index)]
-                ends = np.arange(1, group.shape[1] + 1) * steps - 1
-                ends[-1] += delay
-                out = data[ends]
-                out[-1] = data[ends[-1] : ends[-1] + window].mean(axis=0)
-                outputs.append(out)
-                for key, plist in probes.items():
-                    counts[key] += sum(
-                        spike_count(sim, p)
-                        for p in plist
-                    )
+                with simulator(batch, **sim_kwargs) as sim:
+                    for done in range(0, run_length, piece):
+                        sim.run_steps(min(piece, run_length - done))
+                        progress.total_progress.step(
+                            min(piece, run_length - done) * len(group)
+                        )
+                for copy, probes in zip(copies, spike_probes):
+                    data = sim.data[object_at(copy, probe_index)]
+                    ends = np.arange(1, group.shape[1] + 1) * steps - 1
+                    ends[-1] += delay
+                    out = data[ends]
+                    out[-1] = data[ends[-1] : ends[-1] + window].mean(axis=0)
+                    outputs.append(out)
+                    for key, plist in probes.items():
+                        counts[key] += sum(spike_count(sim, p) for p in plist)
         n = len(sequences)
         spikes = {}
         for (lmu_index, part), (_, per_spike) in populations.items():
@@ -387,6 +455,31 @@ class SpikingConversion:
             entry[part] = counts[(lmu_index, part)] / n
             entry[f"{part}_synaptic_events"] = counts[(lmu_index, part)] / n * per_spike
         return np.array(outputs), spikes
+
+    def _check_simulator(self, simulator, sim_kwargs):
+        """Warn where ``simulator`` is not the one the firing rates were set
+        for; refuse nengo-loihi's ``target`` given to another simulator."""
+        kind = simulator_kind(simulator)
+        if kind == "nengo" and "target" in sim_kwargs:
+            raise ValidationError(
+                "is an argument of nengo-loihi's Simulator (e.g. 'sim', its "
+                f"emulator), which {simulator.__name__} does not take; the simulator "
+                "a conversion is for is to_spiking(..., simulator='nengo' or 'loihi')",
+                attr="target",
+            )
+        if self.peak_rate is None or kind is None or kind == self.simulator:
+            return
+        warnings.warn(
+            SimulatorMismatchWarning(
+                f"this conversion was made for {self.simulator} (to_spiking(..., "
+                f"simulator={self.simulator!r}): hidden neurons firing at up to "
+                f"{self.peak_rate:g} Hz, PEAK_RATES[{self.simulator!r}]) but runs on "
+                f"{simulator.__module__}.{simulator.__qualname__}, a {kind} simulator; "
+                f"convert with to_spiking(..., simulator={kind!r}) for the rates "
+                f"that suit {kind} (see nengo_lmu.spiking.PEAK_RATES)"
+            ),
+            stacklevel=3,
+        )
 
     def _hold(self, node, sequence, extra):
         # the last sample ``extra`` more times: held on while the last output is read
@@ -443,8 +536,10 @@ def to_spiking(
     synapse=None,
     memory_kwargs=None,
     calibration=None,
-    target="nengo",
+    simulator="nengo",
     dt=0.001,
+    progress_bar=True,
+    **renamed,
 ):
     """Convert a trained LMU network for inference with held input samples.
 
@@ -486,7 +581,7 @@ def to_spiking(
         with spikes this many times smaller (the mean output is unchanged,
         its spike noise falls). None (default): with ``calibration``, so
         that the largest hidden activity on the calibration data fires at
-        ``PEAK_RATES[target]``; without it, 1. A value other than 1 for a
+        ``PEAK_RATES[simulator]``; without it, 1. A value other than 1 for a
         network without such a layer is refused.
     synapse : nengo.synapses.Synapse or float, optional
         Filter on the hidden layer's output (a float: a ``Lowpass`` time
@@ -517,15 +612,23 @@ def to_spiking(
         Data that drives none of an LMU's hidden neurons to an activity they
         do not have with no input (all zeros, say, which leaves the memory
         at rest) measures only the biases, so it is refused.
-    target : {"nengo", "loihi"}, optional
+    simulator : {"nengo", "loihi"} or simulator class, optional
         The simulator the converted network is for, which sets the firing
         rates derived from ``calibration`` (`PEAK_RATES`): the reference
         simulator's spiking neurons follow their rate curve at any rate, so
-        faster is better there; Loihi's do not (see `PEAK_RATES`).
+        faster is better there; Loihi's do not (see `PEAK_RATES`). A class
+        counts as its kind (`simulator_kind`): ``nengo_lmu.loihi.Simulator``
+        is ``"loihi"``, as in `SpikingConversion.run`, which warns when run
+        on the other kind. (nengo-loihi's own ``target``, e.g. ``"sim"`` for
+        its emulator, is an argument of its Simulator: give it to
+        `SpikingConversion.run`.)
     dt : float, optional
         The time-step of the simulator the converted network is for (the
         default of `SpikingConversion.run`; a neural memory is built for
         it). ``presentation_time`` must be a whole number of these steps.
+    progress_bar : bool or nengo.utils.progress.ProgressBar, optional
+        Progress of the calibration run over its sequences, as
+        `SpikingConversion.run` takes it (`nengo_lmu.progress`).
 
     Returns
     -------
@@ -547,6 +650,19 @@ def to_spiking(
     `~SpikingConversion.run` takes the original's input node and probe as
     well as their copies.
     """
+    if "target" in renamed:
+        raise ValidationError(
+            "is now called simulator: the simulator the conversion is for, "
+            "to_spiking(..., simulator='nengo' or 'loihi'); nengo-loihi's own target "
+            "(e.g. 'sim', its emulator) goes to conv.run(nengo_lmu.loihi.Simulator, "
+            "..., target='sim')",
+            attr="target",
+        )
+    if renamed:
+        raise TypeError(
+            f"to_spiking() got an unexpected keyword argument {next(iter(renamed))!r}"
+        )
+    progress_bar = as_progress_bar(progress_bar)
     if not isinstance(network, nengo.Network):
         raise ValidationError(
             f"must be a nengo.Network containing LMUs (got {network!r})", attr="network"
@@ -582,7 +698,10 @@ def to_spiking(
             f"must be a dict of LegendreMemory arguments (got {memory_kwargs!r})",
             attr="memory_kwargs",
         )
-    target = check_param(EnumParam("target", values=tuple(PEAK_RATES)), target)
+    simulator = check_param(
+        EnumParam("simulator", values=tuple(PEAK_RATES)),
+        simulator_kind(simulator) or simulator,
+    )
     time_scale = presentation_time / dt_train
     originals = [n for n in network.all_networks if isinstance(n, LMU)]
     if not originals:
@@ -600,8 +719,9 @@ def to_spiking(
     synapse = check_synapse(synapse)
     if synapse is None:
         synapse = nengo.Lowpass(OUTPUT_TAU_FRACTION * presentation_time)
-    peaks = _calibrate(network, originals, calibration, dt_train)
+    peaks = _calibrate(network, originals, calibration, dt_train, progress_bar)
     scaled = [lmu for lmu in originals if _takes_rate_scale(lmu, neuron_type)]
+    peak_rate = None
     if scale_firing_rates is None:
         # a neuron's rate is its output over its amplitude
         rates = [
@@ -609,7 +729,8 @@ def to_spiking(
             for lmu in scaled
             if peaks.get(lmu, {}).get("hidden")
         ]
-        scale_firing_rates = PEAK_RATES[target] / max(rates) if rates else 1.0
+        peak_rate = PEAK_RATES[simulator] if rates else None
+        scale_firing_rates = peak_rate / max(rates) if rates else 1.0
     elif scale_firing_rates != 1 and not scaled:
         raise ValidationError(
             "only applies to RectifiedLinear hidden layers made spiking "
@@ -647,6 +768,8 @@ def to_spiking(
         input_scales=input_scales,
         dt=dt,
         original=network,
+        simulator=simulator,
+        peak_rate=peak_rate,
     )
 
 
@@ -674,7 +797,7 @@ def presentation_steps(presentation_time, dt):
 
 #: Hidden firing rate, in Hz of the spiking network, that the largest hidden
 #: activity on the calibration data is mapped to (``to_spiking(calibration=
-#: ..., target=...)`` with ``scale_firing_rates=None``), per target.
+#: ..., simulator=...)`` with ``scale_firing_rates=None``), per simulator.
 #:
 #: * ``"nengo"``: one spike per 1 ms step, Loihi's ceiling (so the network
 #:   also runs on the chip unclipped). Faster rates carry less spike noise.
@@ -716,7 +839,7 @@ def _takes_rate_scale(lmu, neuron_type):
     )
 
 
-def _calibrate(network, originals, calibration, dt_train):
+def _calibrate(network, originals, calibration, dt_train, progress_bar=False):
     """Per original LMU: peak |memory output|, |input| (with input_to_hidden)
     and hidden activity, measured on ``calibration = (node, sequences)``.
 
@@ -758,14 +881,20 @@ def _calibrate(network, originals, calibration, dt_train):
     runs = simulate_sequences(
         network, node, np.concatenate([rest, sequences]), targets, dt=dt_train
     )
-    at_rest = next(runs)
     found, driven = None, set()
-    for outputs in runs:
-        peaks = [np.abs(x).max(axis=0) for x in outputs]
-        found = peaks if found is None else [np.maximum(p, f) for p, f in zip(found, peaks)]
-        for (lmu, part), x, x0 in zip(where, outputs, at_rest):
-            if part == "hidden" and np.any((x != 0) & (x != x0)):
-                driven.add(lmu)
+    progress = tracker(
+        progress_bar, f"Calibrating on {_count(len(sequences))}", len(sequences) + 1
+    )
+    with progress:
+        at_rest = next(runs)
+        progress.total_progress.step()
+        for outputs in runs:
+            peaks = [np.abs(x).max(axis=0) for x in outputs]
+            found = peaks if found is None else [np.maximum(p, f) for p, f in zip(found, peaks)]
+            for (lmu, part), x, x0 in zip(where, outputs, at_rest):
+                if part == "hidden" and np.any((x != 0) & (x != x0)):
+                    driven.add(lmu)
+            progress.total_progress.step()
     for lmu, _ in where:
         if lmu not in driven:
             raise ValidationError(
@@ -781,6 +910,10 @@ def _calibrate(network, originals, calibration, dt_train):
     for (lmu, part), peak in zip(where, found):
         peaks.setdefault(lmu, {})[part] = float(peak.max()) if part == "hidden" else peak
     return peaks
+
+
+def _count(n, what="sequence"):
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 class _Scale:

@@ -1,12 +1,22 @@
 """Conversion of trained LMU networks to held-input, spiking inference."""
 
+import warnings
+
 import nengo
 import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import LMU, lmu_model
-from nengo_lmu.spiking import READ_WINDOW, spiking_equivalent, synapse_delay, to_spiking
+from nengo_lmu.spiking import (
+    PEAK_RATES,
+    READ_WINDOW,
+    SimulatorMismatchWarning,
+    simulator_kind,
+    spiking_equivalent,
+    synapse_delay,
+    to_spiking,
+)
 
 
 def classifier(hidden_type=nengo.RectifiedLinear(), seed=0, **flags):
@@ -400,3 +410,86 @@ def test_run_counts_steps_at_32_bit_precision(rng):
         nengo.rc.set("precision", "bits", bits)
     # float32 rounding of the states and outputs (about 1e-7 of values ~1)
     assert np.allclose(out[0], expected, atol=1e-5)
+
+
+def test_simulator_names_what_the_conversion_is_for(rng):
+    # to_spiking's simulator: the rates derived from calibration are
+    # PEAK_RATES[simulator]; a class counts as its kind, as run takes it
+    # pylint: disable=import-outside-toplevel  (only these tests need nengo-loihi)
+    import nengo_loihi
+
+    from nengo_lmu import loihi
+
+    net = classifier()
+    x = rng.uniform(0, 1, size=(3, 20, 1))
+    convs = {
+        simulator: to_spiking(net, 0.01, calibration=(net.inp, x), simulator=simulator,
+                              progress_bar=False)
+        for simulator in ("nengo", "loihi", loihi.Simulator, nengo.Simulator)
+    }
+    assert [c.simulator for c in convs.values()] == ["nengo", "loihi", "loihi", "nengo"]
+    assert convs["nengo"].peak_rate == PEAK_RATES["nengo"]
+    assert convs["loihi"].peak_rate == PEAK_RATES["loihi"]
+    assert convs["loihi"].scale_firing_rates == pytest.approx(
+        convs["nengo"].scale_firing_rates * PEAK_RATES["loihi"] / PEAK_RATES["nengo"]
+    )
+    # rates not derived from the simulator: none to speak of
+    assert to_spiking(net, 0.01, simulator="loihi").peak_rate is None
+    assert simulator_kind(nengo_loihi.Simulator) == "loihi"
+    assert simulator_kind(loihi.Simulator) == "loihi"
+    assert simulator_kind(nengo.Simulator) == "nengo"
+    assert simulator_kind(lambda net, **kw: nengo.Simulator(net, **kw)) is None
+    for bad in ("spinnaker", "sim", object):
+        with pytest.raises(ValidationError) as exc:
+            to_spiking(net, 0.01, simulator=bad)
+        assert exc.value.attr == "simulator"
+
+
+def test_old_target_keyword_names_the_new_one():
+    # an old snippet's to_spiking(..., target="loihi") is told what to use
+    net = classifier()
+    with pytest.raises(ValidationError, match="simulator='nengo' or 'loihi'") as exc:
+        to_spiking(net, 0.01, target="loihi")
+    assert exc.value.attr == "target"
+    with pytest.raises(TypeError, match="'targt'"):
+        to_spiking(net, 0.01, targt="loihi")
+    # run's target is nengo-loihi's; nengo's simulators are told so
+    conv = to_spiking(net, 0.01)
+    with pytest.raises(ValidationError, match="nengo-loihi's Simulator") as exc:
+        conv.run(nengo.Simulator, net.inp, np.zeros((1, 2, 1)), net.probe, target="loihi")
+    assert exc.value.attr == "target"
+
+
+def run_on(conv, net, simulator, **kwargs):
+    """Run one short sequence; the SimulatorMismatchWarnings raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        conv.run(simulator, net.inp, np.full((1, 3, 1), 0.5), net.probe,
+                 progress_bar=False, **kwargs)
+    return [str(w.message) for w in caught if w.category is SimulatorMismatchWarning]
+
+
+def test_a_conversion_run_on_the_other_simulator_says_so(rng):
+    # pylint: disable=import-outside-toplevel  (only these tests need nengo-loihi)
+    import nengo_loihi
+
+    from nengo_lmu import loihi
+
+    net = classifier()
+    x = rng.uniform(0, 1, size=(3, 20, 1))
+    for_nengo = to_spiking(net, 0.01, calibration=(net.inp, x), progress_bar=False)
+    for_loihi = to_spiking(net, 0.01, calibration=(net.inp, x), simulator="loihi",
+                           progress_bar=False)
+    # made for nengo, run on Loihi (the emulator), and the other way round
+    (message,) = run_on(for_nengo, net, loihi.Simulator, target="sim")
+    assert "made for nengo" in message and "nengo_lmu.loihi.Simulator, a loihi" in message
+    assert "simulator='loihi'" in message
+    (message,) = run_on(for_nengo, net, nengo_loihi.Simulator, target="sim")
+    assert "nengo_loihi.simulator.Simulator, a loihi" in message
+    (message,) = run_on(for_loihi, net, nengo.Simulator)
+    assert "made for loihi" in message and "simulator='nengo'" in message
+    # where it was made for: nothing to say
+    assert run_on(for_nengo, net, nengo.Simulator) == []
+    assert run_on(for_loihi, net, loihi.Simulator, target="sim") == []
+    # rates not set for either (no calibration): it suits both
+    assert run_on(to_spiking(net, 0.01), net, loihi.Simulator, target="sim") == []
