@@ -1,10 +1,15 @@
 """benchmarks/: every script runs in its tiny configuration and writes its results.
 
 The tiny runs (``--tiny``: one seed, short runs, few samples) show that a
-script still works end to end, not its figures: their results, written into
-the folder given by ``--results``, must have the layout of the published
+script still works end to end: their results, written into the folder given
+by ``--results``, must have the layout of the published
 ``benchmarks/results/NAME.json`` (every key the docs tabulate, finite numbers
-where it has numbers) once there is one, and finite numbers in any case.
+where it has numbers) once there is one, and finite numbers in any case; and
+their figures must keep the bounds of `FIGURES`, which a broken memory,
+conversion or count misses (where a tiny run trains too little to learn, its
+accuracies are only bounded where chance is a floor, and the bounds that
+tell are on the figures that need no training: errors against the exact
+memory or against the rate network, spike and event counts).
 """
 
 import hashlib
@@ -14,6 +19,8 @@ import math
 import numbers
 import os
 import pathlib
+import re
+import statistics
 import subprocess
 import sys
 
@@ -71,6 +78,386 @@ def layout_errors(tiny, published, path=""):
     return [] if type(tiny) is type(published) else [f"{path}: {tiny!r} vs {published!r}"]
 
 
+# The tiny runs' figures. Every tiny run is seeded (networks, white noise,
+# TensorFlow's generators, minibatch order): run again, each gave the same
+# figures (to rounding). A bound is either a natural one that a broken
+# implementation misses whatever the margin (a zero output's NRMSE is 1, a
+# constant readout's error is 1, an accuracy is a fraction of whole series,
+# a ratio is the quotient of the figures it relates, ten synaptic events
+# per hidden spike) or an upper bound 1.3 to 5 times the figure measured,
+# which a silent or wrong memory (NRMSE near 1) or a lost conversion misses;
+# the comments give the figures measured in the tiny runs (seed 0).
+
+
+def quotient(x, y):
+    """``x / y``, NaN (which every bound refuses) for a ``y`` of zero."""
+    return x / y if y else math.nan
+
+
+def figure(entry):
+    """One seed's figure of a ``{"mean", "std", "per_seed"}`` entry."""
+    return entry["mean"]
+
+
+class Figures:
+    """Collects every bound a results file misses (so one failure lists all)."""
+
+    def __init__(self):
+        self.errors = []
+
+    def check(self, ok, what):
+        if not ok:
+            self.errors.append(what)
+
+    def below(self, what, value, bound):
+        self.check(math.isfinite(value) and value < bound, f"{what} = {value!r}, not < {bound}")
+
+    def above(self, what, value, bound):
+        self.check(math.isfinite(value) and value > bound, f"{what} = {value!r}, not > {bound}")
+
+    def within(self, what, value, low, high):
+        self.check(math.isfinite(value) and low <= value <= high,
+                   f"{what} = {value!r}, not in [{low}, {high}]")
+
+    def close(self, what, value, expected, rel=1e-6, abs=1e-9):  # noqa: A002
+        self.check(value == pytest.approx(expected, rel=rel, abs=abs),
+                   f"{what} = {value!r}, not {expected!r}")
+
+    def ratios(self, where, entry, seconds, split):
+        """Every ratio of ``entry`` (``split(key)``: the names X and Y of a key
+        of X's time over Y's, else nothing) is ``seconds[X] / seconds[Y]``;
+        every time is positive."""
+        for name, value in seconds.items():
+            self.above(f"{where} seconds {name}", value, 0)
+        found = 0
+        for key, value in entry.items():
+            names = split(key)
+            if names:
+                found += 1
+                x, y = names
+                self.above(f"{where} {key}", value, 0)
+                self.close(f"{where} {key}", value, quotient(seconds[x], seconds[y]),
+                           rel=1e-9)
+        self.check(found > 0, f"{where}: no ratios")
+
+
+#: NRMSE upper bounds of the summarised benchmarks: benchmark -> {(variant
+#: or "*", figure): bound} (a zero output scores 1)
+NRMSE_BOUNDS = {
+    # 20 LIF per state, the last 0.5 s scored: state, delay and window
+    # 0.16-0.28 for both tunings. exact_delay (no neurons: the order-6
+    # Legendre limit on this 1 Hz input) 0.048.
+    "delay_network": {("*", "state"): 0.5, ("*", "delay"): 0.5, ("*", "window"): 0.5,
+                      ("*", "exact_delay"): 0.1},
+    # 32 LIF per state: delay 0.16-0.48 (the emulator at nengo-loihi's tuning
+    # the worst), state <= 0.34, window <= 0.30; exact_delay (order 3, 3 Hz)
+    # 0.010. The docs' claims, each a factor of two apart in the tiny run:
+    # Loihi tuning on the emulator (0.23) and Nengo's default rates on the
+    # reference (0.16) both beat the tuning nengo-loihi publishes (0.48, 0.33).
+    "loihi_delay_network": {
+        ("*", "state"): 0.6, ("*", "delay"): 0.8, ("*", "window"): 0.6,
+        ("*", "exact_delay"): 0.05,
+        ("ours, emulator, Loihi tuning", "delay"): 0.4,
+        ("ours, reference, Nengo's default rates", "delay"): 0.3,
+    },
+    # 20 SpikingRectifiedLinear per state: ours 0.04-0.21 (reference 0.045);
+    # the naive recipe 0.26 (reference) and 0.69 (emulator): still a memory
+    # (a zero output scores 1), and ours on the emulator (0.12) beats it there.
+    "loihi_lmu": {
+        ("*", "state"): 0.4, ("ours, reference", "state"): 0.1,
+        ("naive recipe, reference", "state"): 0.5, ("naive recipe, emulator", "state"): 0.9,
+    },
+    # what the neurons lose against the realised system's own output: 0.29-0.53
+    # (16 LIF per state). The tiny run's "delay" and "exact_delay" are not
+    # bounded: on the 0.5 s scored of a 2 Hz signal at theta f = 2 even the
+    # exact systems score 0.86-1.10 (0.33 and 0.81 over the full runs' 7 s).
+    "reduced_delay": {("*", "system"): 0.75},
+}
+
+
+def summarised_figures(name, data):
+    """``summarise``'s files: every NRMSE of every variant under its bound;
+    the neuron-free figures equal across variants on the same input."""
+    f = Figures()
+    bounds = NRMSE_BOUNDS[name]
+    variants = {k: v for k, v in data.items() if k not in ("benchmark", "config", "seconds")}
+    f.check(variants, "no variants")
+    for variant, figures in variants.items():
+        for key, entry in figures.items():
+            bound = bounds.get((variant, key), bounds.get(("*", key)))
+            value = figure(entry)
+            if bound is not None:
+                f.below(f"{variant} {key}", value, bound)
+            f.check(math.isfinite(value) and value >= 0, f"{variant} {key} = {value!r}")
+    if name in ("delay_network", "loihi_delay_network") and variants:
+        # the exact memory on the same white noise: the same in every variant
+        exact = {figure(v["exact_delay"]) for v in variants.values()}
+        f.check(max(exact) - min(exact) < 1e-9, f"exact_delay differs: {sorted(exact)}")
+    if name == "loihi_lmu":
+        f.check(figure(data["ours weights, emulator"]["state"])
+                < figure(data["naive recipe, emulator"]["state"]),
+                "ours (weights) does not beat the naive recipe on the emulator")
+    if name == "reduced_delay":
+        hankel = data["config"]["hankel_singular_values"]
+        order = data["config"]["order"]
+        for variant, figures in variants.items():
+            # the system is simulated exactly by its own filter: the same on
+            # both simulators; the truncation's bound is 2 sum of the
+            # discarded Hankel singular values (config: rounded to 4 places)
+            same = variant.replace(", emulator", ", reference")
+            f.close(f"{variant} exact_delay", figure(figures["exact_delay"]),
+                    figure(data[same]["exact_delay"]))
+            bound = 2 * sum(hankel[order:]) if "balanced" in variant else 0.0
+            f.close(f"{variant} error_bound", figure(figures["error_bound"]), bound, abs=1e-3)
+    return f.errors
+
+
+#: psdigits' tiny runs train every class a little (four minibatches of all ten):
+#: their accuracies sit near chance, 0.1 (6-8 of the 64 test digits
+#: measured), with nothing to pull them far below it. A guess names fewer
+#: than 2 of 64 with a probability of about 1%; a readout or metric that
+#: never names the right class (an accuracy of 0) falls below this floor.
+PSDIGITS_FLOOR = 2 / 64
+
+
+def psdigits_figures(name, data):
+    """psdigits(_parallel): the test accuracy a fraction of the 64 test digits
+    and not below `PSDIGITS_FLOOR`, the summary the one run's."""
+    # one epoch of four minibatches leaves the tiny model at chance (0.1 of
+    # ten classes; measured 0.11 and 0.125, and 0.19 after 8 epochs): no
+    # bound above chance is honest here
+    f = Figures()
+    (run,) = data["runs"]
+    f.check(run["test_examples"] == 64, f"test_examples {run['test_examples']}, not 64")
+    for key in ("test_accuracy", "train_accuracy"):
+        f.within(key, run[key], 0, 1)
+    f.within("test_accuracy", run["test_accuracy"], PSDIGITS_FLOOR, 1)
+    # a fraction of the 64 test digits
+    f.close("test_accuracy * 64", run["test_accuracy"] * 64, round(run["test_accuracy"] * 64))
+    for key in ("mean", "min"):
+        f.close(f"test_accuracy_{key}", data[f"test_accuracy_{key}"], run["test_accuracy"])
+    f.check(data["test_accuracy_std"] == 0, "std of one seed is not 0")
+    f.above("train_seconds", run["train_seconds"], 0)
+    return f.errors
+
+
+def psdigits_spiking_figures(name, data):
+    """psdigits_spiking: the spiking networks' activity, which a broken
+    conversion or count breaks."""
+    # the rate model sits at chance (psdigits_figures), so the spiking
+    # accuracies (16 and 4 digits) do too. The hidden layer's only synapses
+    # are its ten readout weights: ten synaptic events per spike in every
+    # run. The Loihi conversion asks half the peak rate (PEAK_RATES: 500
+    # against 1000 Hz), and Loihi's whole-step spike periods only slow a
+    # neuron down: the emulator's hidden spikes are at most half the
+    # reference's, and not far less (0.46 in the tiny run, 0.40-0.41 in the
+    # full ones)
+    f = Figures()
+    (run,) = data["runs"]
+    peaks = data["conversion"]["peak_rates"]
+    f.close("scale_firing_rates ratio",
+            quotient(run["scale_firing_rates"], run["loihi_scale_firing_rates"]),
+            peaks["nengo"] / peaks["loihi"])
+    f.within("rate test_accuracy", run["rate"]["test_accuracy"], PSDIGITS_FLOOR, 1)
+    sims = ("reference", "loihi_emulator", "loihi_emulator_nengo_loihi_defaults")
+    for sim, digits in zip(sims, (16, 16, 4)):
+        r = run[sim]
+        f.check(r["digits"] == digits, f"{sim} digits {r['digits']}, not {digits}")
+        f.within(f"{sim} accuracy", r["accuracy"], 0, 1)
+        f.above(f"{sim} hidden_spikes_per_digit", r["hidden_spikes_per_digit"], 0)
+        f.close(f"{sim} synaptic events per spike",
+                quotient(r["synaptic_events_per_digit"], r["hidden_spikes_per_digit"]), 10)
+        f.above(f"{sim} seconds", r["seconds"], 0)
+    ratio = quotient(run["loihi_emulator"]["hidden_spikes_per_digit"],
+                     run["reference"]["hidden_spikes_per_digit"])
+    f.within("emulator / reference hidden spikes", ratio, 0.25, 0.55)
+    for sim, key in (("reference", "reference"), ("loihi_emulator", "loihi_emulator")):
+        f.close(f"{key}_minus_rate", data[f"{key}_minus_rate"]["mean"],
+                run[sim]["accuracy"] - run["rate"]["test_accuracy"])
+    f.close("synaptic_events_per_digit", data["synaptic_events_per_digit"]["mean"],
+            run["reference"]["synaptic_events_per_digit"])
+    return f.errors
+
+
+def loihi_rates_figures(name, data):
+    """loihi_rates: the spiking networks' error against their own rate
+    network, and their synaptic events against the rate asked."""
+    # one step on 8 training series (for BasicMotions all of one class)
+    # leaves each tiny model untrained (rate accuracy 0.28, 0.15, 0.31 of 4,
+    # 9 and 3 classes; nothing keeps it near chance): its accuracy is only
+    # checked for being one. The errors do not need the model to have
+    # learnt. On the reference simulator spike noise falls as 1 / rate:
+    # below 100 Hz / rate of the logits' spread (measured
+    # 0.003-0.07 at 1000 and 500 Hz, 0.02-0.21 at 250, 0.12-0.54 at 125). On
+    # the emulator, whose fast neurons fire too slowly, the best rate still
+    # beats a constant output (an error of 1; measured 0.12-0.85). The hidden
+    # layer's synaptic events halve with the rate on the reference (2.00-2.02
+    # between neighbours) and are fewer on the emulator (0.62-0.95 of them).
+    f = Figures()
+    rates = data["config"]["rates"]
+    f.check(rates == sorted(rates, reverse=True) and len(rates) > 1, f"rates {rates}")
+    for dataset in data["config"]["test_series"]:
+        entry = data[dataset]
+        f.within(f"{dataset} rate_accuracy", figure(entry["rate_accuracy"]), 0, 1)
+        emulator_errors = []
+        for i, rate in enumerate(rates):
+            at = entry[f"{rate:g} Hz"]
+            ref, emu = at["reference"], at["emulator"]
+            where = f"{dataset} {rate:g} Hz"
+            f.below(f"{where} reference error", figure(ref["error"]), 100.0 / rate)
+            f.above(f"{where} emulator error", figure(emu["error"]), 0)
+            emulator_errors.append(figure(emu["error"]))
+            if rate >= 500:  # an error of < 0.2 of the spread keeps every series' class
+                f.check(figure(ref["agreement"]) == 1,
+                        f"{where} reference agreement {figure(ref['agreement'])}")
+            events = figure(ref["synaptic_events_per_series"])
+            f.above(f"{where} emulator events", figure(emu["synaptic_events_per_series"]), 0)
+            f.below(f"{where} emulator / reference events",
+                    quotient(figure(emu["synaptic_events_per_series"]), events), 1.05)
+            if i:
+                previous = figure(entry[f"{rates[i - 1]:g} Hz"]["reference"][
+                    "synaptic_events_per_series"])
+                f.within(f"{where} reference events ratio", quotient(previous, events),
+                         0.9 * rates[i - 1] / rate, 1.1 * rates[i - 1] / rate)
+        f.below(f"{dataset} best emulator error", min(emulator_errors), 1.0)
+    return f.errors
+
+
+def parallel_convolution_figures(name, data):
+    """parallel_convolution: times of one step (that it runs, not how fast):
+    positive, the median of the rounds, the fastest the least, each ratio
+    the quotient of its two medians."""
+    f = Figures()
+    rounds = data["config"]["rounds"]
+    for length, entry in data["lengths"].items():
+        seconds = entry["seconds_per_step"]
+        f.check(set(seconds) == {"blocks", "fft", "direct", "keras_lmu"},
+                f"{length}: timed {sorted(seconds)}")
+        for model, times in entry["all_seconds_per_step"].items():
+            f.check(len(times) == rounds, f"{length} {model}: {len(times)} rounds")
+            f.close(f"{length} {model} median", seconds[model], statistics.median(times))
+        f.check(entry["fastest"] == min(seconds, key=seconds.get),
+                f"{length}: fastest {entry['fastest']}")
+        f.ratios(length, entry, seconds,
+                 lambda key: "_over_" in key and key.split("_over_"))
+        f.check(sum("_over_" in key for key in entry) == 5, f"{length}: not 5 ratios")
+    return f.errors
+
+
+def train_speed_figures(name, data):
+    """train_speed: per-step times of every model and the end-to-end epochs
+    (that they run, not how fast): positive, the median of the rounds, each
+    ratio the quotient of the two models' medians."""
+    f = Figures()
+
+    def split(key):  # "A_over_B[config]" -> ("A[config]", "B[config]")
+        match = re.fullmatch(r"(.+?)_over_(.+)\[(.+)\]", key)
+        return match and (f"{match[1]}[{match[3]}]", f"{match[2]}[{match[3]}]")
+
+    for batch, entry in data["batches"].items():
+        seconds = entry["seconds_per_step"]
+        for model, times in entry["all_seconds_per_step"].items():
+            f.check(len(times) == data["rounds"], f"{batch} {model}: {len(times)} rounds")
+            f.close(f"{batch} {model} median", seconds[model], statistics.median(times))
+        f.ratios(f"batch {batch}", entry, seconds, split)
+    for task, entry in data["epochs"].items():
+        f.ratios(f"epoch {task}", entry, entry["seconds"],
+                 lambda key: key.endswith("_over_nengo_lmu_parallel")
+                 and key.split("_over_"))
+    return f.errors
+
+
+def fraction_of(f, what, value, n):
+    """``value`` is a fraction of ``n`` whole series."""
+    f.within(what, value, 0, 1)
+    f.close(f"{what} * {n}", value * n, round(value * n), abs=1e-6)
+
+
+#: the least share of the tiny run's 4 spiking test series classified as by
+#: their rate network, by results file and simulator: all 4 measured (ucr),
+#: one allowed to flip (the untrained readout's classes may lie close); a
+#: conversion that loses the readout agrees on about one in four
+UCR_AGREEMENT = {
+    name: {"reference": 0.75, "emulator": 0.75}
+    for name in ("ucr", "ucr_per_step", "ucr_channels", "ucr_channels_per_step")
+}
+
+
+def ucr_figures(name, data):
+    """ucr and its variants: the spiking networks classify as their rate
+    network (`UCR_AGREEMENT`); the figures that follow from others agree."""
+    # the tiny run trains for two Adam steps on the first 16 training series
+    # of BasicMotions, which hold two of its four classes: its accuracies
+    # are those of an untrained model, which may sit well below chance (0.25)
+    # as well as near it (0.05-0.375 measured over the variants and peers),
+    # and are only checked for being fractions of the test series. The
+    # emulator's synaptic events are at most half the reference's, as in
+    # psdigits_spiking_figures (0.40-0.44 measured).
+    f = Figures()
+    meta = ("benchmark", "config", "seconds", "published", "retained_energy")
+    (dataset,) = [k for k in data if k not in meta]
+    entry = data[dataset]
+    test_series = entry["test_series"]
+    for key in ("rate_accuracy", "keras_lmu_accuracy", "parallel_rate_accuracy"):
+        fraction_of(f, key, figure(entry[key]), 40)  # BasicMotions' test split
+    for key in ("train_seconds", "keras_lmu_train_seconds", "parallel_train_seconds"):
+        f.above(key, figure(entry[key]), 0)
+    for ratio, (x, y) in {"train_time_ratio": ("train_seconds", "keras_lmu_train_seconds"),
+                          "parallel_train_time_ratio": ("parallel_train_seconds",
+                                                        "keras_lmu_train_seconds")}.items():
+        f.close(ratio, figure(entry[ratio]), quotient(figure(entry[x]), figure(entry[y])))
+    peaks = data["config"]["conversion"]["peak_rates"]
+    f.close("scale_firing_rates ratio",
+            quotient(figure(entry["scale_firing_rates"]),
+                     figure(entry["loihi_scale_firing_rates"])),
+            peaks["nengo"] / peaks["loihi"])
+    for sim in ("reference", "emulator"):
+        r = entry[sim]
+        f.check(figure(r["series"]) == test_series, f"{sim} series {r['series']}")
+        for key in ("accuracy", "agreement", "rate_accuracy_same_series"):
+            fraction_of(f, f"{sim} {key}", figure(r[key]), test_series)
+        f.close(f"{sim} minus_rate_points", figure(r["minus_rate_points"]),
+                100 * (figure(r["accuracy"]) - figure(r["rate_accuracy_same_series"])),
+                abs=1e-6)
+        f.above(f"{sim} synaptic_events_per_series", figure(r["synaptic_events_per_series"]), 0)
+        f.above(f"{sim} seconds", figure(r["seconds"]), 0)
+        f.check(isinstance(r["host_input_saturated"], bool), f"{sim} host_input_saturated")
+        f.within(f"{sim} agreement", figure(r["agreement"]), UCR_AGREEMENT[name][sim], 1)
+    f.within("emulator / reference synaptic events",
+             quotient(figure(entry["emulator"]["synaptic_events_per_series"]),
+                      figure(entry["reference"]["synaptic_events_per_series"])), 0.25, 0.55)
+    for share in data["retained_energy"].values():
+        if share["share"] is not None:
+            f.within("retained_energy share", share["share"], 0, 1)
+        f.within("retained_energy white_noise", share["white_noise"], 0, 1)
+    return f.errors
+
+
+def ucr_seeds_figures(name, data):
+    """ucr_seeds and its variants: each peer's accuracy a fraction of the
+    test split, consistent with the test series it missed; the difference
+    of the two in points; the p-value a probability."""
+    # (the accuracies are an untrained model's in the tiny run, as in ucr_figures)
+    f = Figures()
+    (dataset,) = [k for k in data if k not in ("benchmark", "config")]
+    entry = data[dataset]
+    n = entry["test_split_series"]
+    f.check(n == 40, f"test_split_series {n}, not BasicMotions' 40")
+    for peer in ("nengo_lmu", "keras_lmu"):
+        accuracy = figure(entry[f"{peer}_accuracy"])
+        fraction_of(f, f"{peer}_accuracy", accuracy, n)
+        (wrong,) = entry["wrong_series"][peer]
+        f.close(f"{peer} wrong series", len(wrong), round((1 - accuracy) * n))
+        f.check(all(0 <= i < n for i in wrong), f"{peer} wrong series {wrong}")
+        f.check(entry["always_wrong"][peer] == wrong, f"{peer} always_wrong")
+        f.check(entry["always_wrong_count"][peer] == len(wrong), f"{peer} always_wrong_count")
+    f.close("difference_points", entry["difference_points"],
+            100 * (figure(entry["nengo_lmu_accuracy"]) - figure(entry["keras_lmu_accuracy"])))
+    f.within("mann_whitney_p", entry["mann_whitney_p"], 0, 1)
+    f.above("seconds", entry["seconds"], 0)
+    return f.errors
+
+
 #: results files a script writes under another name, with the options that do
 VARIANTS = {
     "psdigits_parallel.json": ("psdigits.py", "--parallel"),
@@ -82,9 +469,28 @@ VARIANTS = {
 }
 
 
+#: results file -> the check of its tiny run's figures (a list of the bounds missed)
+FIGURES = {
+    **{name: summarised_figures for name in NRMSE_BOUNDS},
+    "psdigits": psdigits_figures,
+    "psdigits_parallel": psdigits_figures,
+    "psdigits_spiking": psdigits_spiking_figures,
+    "loihi_rates": loihi_rates_figures,
+    "parallel_convolution": parallel_convolution_figures,
+    "train_speed": train_speed_figures,
+    **{name: ucr_figures for name in UCR_AGREEMENT},
+    **{name: ucr_seeds_figures for name in (
+        "ucr_seeds", "ucr_seeds_per_step", "ucr_seeds_channels")},
+}
+
+
 def test_every_benchmark_is_tested():
     scripts = sorted(p.name for p in BENCHMARKS.glob("*.py") if p.name != "common.py")
     assert scripts == sorted(SCRIPTS)
+    # every results file a tiny run writes has its figures checked
+    assert set(FIGURES) == {name[: -len(".py")] for name in SCRIPTS} | {
+        name[: -len(".json")] for name in VARIANTS
+    }
     # every published results file has its script
     assert {p.name for p in PUBLISHED.glob("*.json")} <= {
         name.replace(".py", ".json") for name in SCRIPTS
@@ -122,6 +528,7 @@ def check_tiny(script, name, tmp_path, *options):
 
     data = json.loads((tmp_path / "results" / f"{name}.json").read_text())
     assert isinstance(data, dict) and data and layout_errors(data, data) == []
+    assert FIGURES[name](name, data) == []
     if name.startswith("psdigits"):
         assert [run["seed"] for run in data["runs"]] == [0]
     if name == "psdigits":
