@@ -151,13 +151,13 @@ def test_calibration_sets_firing_rates(rng):
             sim.run_steps(len(u))
         peak = max(peak, sim.data[p_hidden].max())
     assert conv.scale_firing_rates == pytest.approx(PEAK_RATES["nengo"] / peak, rel=1e-9)
-    loihi = to_spiking(net, 0.005, calibration=(net.inp, train), target="loihi")
+    loihi = to_spiking(net, 0.005, calibration=(net.inp, train), simulator="loihi")
     assert loihi.scale_firing_rates == pytest.approx(PEAK_RATES["loihi"] / peak, rel=1e-9)
     assert PEAK_RATES["loihi"] < PEAK_RATES["nengo"] == 1000  # one spike per step
     assert to_spiking(net, 0.005).scale_firing_rates == 1.0  # no data: unscaled
     with pytest.raises(ValidationError) as info:
-        to_spiking(net, 0.005, calibration=(net.inp, train), target="spinnaker")
-    assert info.value.attr == "target"
+        to_spiking(net, 0.005, calibration=(net.inp, train), simulator="spinnaker")
+    assert info.value.attr == "simulator"
     with pytest.raises(ValidationError) as info:
         to_spiking(net, 0.005, calibration=train)
     assert info.value.attr == "calibration"
