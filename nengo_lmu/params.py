@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.params import IntParam, NumberParam, Parameter
+from nengo.synapses import SynapseParam
 
 
 class FiniteNumberParam(NumberParam):
@@ -52,11 +53,42 @@ class IntegerParam(IntParam):
     """
 
     def coerce(self, instance, num):
+        if isinstance(num, np.ndarray) and num.shape == ():
+            num = num.item()  # e.g. a value read from an .npz file
         if isinstance(num, (bool, np.bool_)):
             raise ValidationError(
                 f"must be an integer, not a bool (got {num})", attr=self.name, obj=instance
             )
         return super().coerce(instance, num)
+
+
+class FiniteSynapseParam(SynapseParam):
+    """A `~nengo.synapses.SynapseParam` whose time constants must be finite.
+
+    A number is a ``Lowpass`` time constant, checked by
+    `FiniteNumberParam` under this parameter's name (Nengo's own names
+    ``Lowpass.tau``, or fails with a ``TypeError`` on NaN); a synapse whose
+    ``tau`` is infinite (a filter that never passes anything) is refused too.
+
+    Examples
+    --------
+    >>> check_param(FiniteSynapseParam("synapse"), 0.005)
+    Lowpass(tau=0.005)
+    """
+
+    def coerce(self, instance, synapse):
+        if isinstance(synapse, numbers.Number) or (
+            isinstance(synapse, np.ndarray) and synapse.shape == ()
+        ):
+            synapse = check_param(FiniteNumberParam(self.name, low=0), synapse, instance)
+        tau = getattr(synapse, "tau", None)
+        if isinstance(tau, numbers.Number) and not np.isfinite(tau):
+            raise ValidationError(
+                f"must have a finite time constant (got {synapse!r})",
+                attr=self.name,
+                obj=instance,
+            )
+        return super().coerce(instance, synapse)
 
 
 class TypeParam(Parameter):

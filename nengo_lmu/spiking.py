@@ -16,7 +16,6 @@ sample it holds still, so that the last output can be averaged over as long
 a window as the spike noise needs (`SpikingConversion.run`).
 """
 
-import numbers
 import sys
 import warnings
 
@@ -25,14 +24,13 @@ import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
 from nengo.params import EnumParam
-from nengo.synapses import SynapseParam
 from nengo.utils.progress import NoProgressBar
 
 from nengo_lmu.measure import check_sequences, simulate_sequences
 from nengo_lmu.metrics import fan_out, spike_count
 from nengo_lmu.networks.lmu import LMU
 from nengo_lmu.networks.memory import LegendreMemory
-from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
+from nengo_lmu.params import FiniteNumberParam, FiniteSynapseParam, IntegerParam, check_param
 from nengo_lmu.paths import base_object, copy_network, counterpart, index_of, object_at
 from nengo_lmu.progress import as_progress_bar, tracker
 
@@ -87,9 +85,7 @@ def check_synapse(synapse, attr="synapse"):
     >>> check_synapse(0.005)
     Lowpass(tau=0.005)
     """
-    if isinstance(synapse, numbers.Number):
-        synapse = check_param(FiniteNumberParam(attr, low=0), synapse)
-    return check_param(SynapseParam(attr, optional=True), synapse)
+    return check_param(FiniteSynapseParam(attr, optional=True), synapse)
 
 
 def synapse_delay(synapse):

@@ -6,7 +6,13 @@ import pytest
 from helpers import assert_refuses
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_network, check_param
+from nengo_lmu.params import (
+    FiniteNumberParam,
+    FiniteSynapseParam,
+    IntegerParam,
+    check_network,
+    check_param,
+)
 
 
 @pytest.mark.parametrize(
@@ -41,3 +47,30 @@ def test_check_network_names_the_argument():
     with nengo.Network() as net:
         pass
     assert check_network(net) is net
+
+
+def test_integer_param_unwraps_a_0d_array():
+    # e.g. np.load(...)["order"]; FiniteNumberParam already unwrapped theta
+    assert check_param(IntegerParam("order", low=1), np.array(4)) == 4
+
+
+@pytest.mark.parametrize(
+    "synapse", [np.nan, -1, np.inf, nengo.Lowpass(np.inf), nengo.Alpha(np.inf)]
+)
+def test_finite_synapse_param_names_itself(synapse):
+    # nengo's SynapseParam raised TypeError (NaN), named Lowpass.tau (-1) or
+    # accepted a filter that never passes anything (inf)
+    param = FiniteSynapseParam("synapse", optional=True)
+    assert_refuses(lambda: check_param(param, synapse), ValidationError, "synapse")
+
+
+def test_memories_synapses_are_finite():
+    from nengo_lmu import LegendreMemory, LinearNetwork  # noqa: PLC0415
+
+    for kwargs in (dict(synapse=np.nan), dict(readout_synapse=-1.0)):
+        assert_refuses(lambda: LegendreMemory(4, 1.0, n_neurons=10, **kwargs),
+                       ValidationError, next(iter(kwargs)))
+        assert_refuses(lambda: LinearNetwork(nengo.Lowpass(0.1), 10, **kwargs),
+                       ValidationError, next(iter(kwargs)))
+    assert check_param(FiniteSynapseParam("synapse", optional=True), None) is None
+    assert check_param(FiniteSynapseParam("synapse"), 0.01) == nengo.Lowpass(0.01)

@@ -8,7 +8,6 @@ import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
 from nengo.params import BoolParam, EnumParam, StringParam
-from nengo.synapses import SynapseParam
 
 from nengo_lmu.loihi_limits import (
     CHIP_NEURON_TYPES,
@@ -18,7 +17,7 @@ from nengo_lmu.loihi_limits import (
     min_decoded_transform,
 )
 from nengo_lmu.mapping import ss2sim, ss2sim_input_derivatives
-from nengo_lmu.params import FiniteNumberParam, IntegerParam, ParamsInState
+from nengo_lmu.params import FiniteNumberParam, FiniteSynapseParam, IntegerParam, ParamsInState
 from nengo_lmu.realizers import RMS, Realizer
 from nengo_lmu.system import LinearSystem, TimeScaledSystem
 
@@ -264,13 +263,13 @@ class LinearNetwork(ParamsInState, nengo.Network):
 
     n_neurons = IntegerParam("n_neurons", low=1)
     neuron_type = NeuronTypeParam("neuron_type")
-    synapse = SynapseParam("synapse")
+    synapse = FiniteSynapseParam("synapse")
     dt = FiniteNumberParam("dt", low=0, low_open=True, optional=True)
     input_high = FiniteNumberParam("input_high", low=0, low_open=True)
     input_rms = FiniteNumberParam("input_rms", low=0, low_open=True)
     target = EnumParam("target", values=("nengo", "loihi"))
     weights = BoolParam("weights")
-    readout_synapse = SynapseParam("readout_synapse", optional=True)
+    readout_synapse = FiniteSynapseParam("readout_synapse", optional=True)
 
     def __init__(
         self,

@@ -5,7 +5,6 @@ import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.neurons import NeuronTypeParam
 from nengo.params import BoolParam, EnumParam
-from nengo.synapses import SynapseParam
 
 from nengo_lmu.legendre import legendre_memory
 from nengo_lmu.networks.linear import (
@@ -15,7 +14,7 @@ from nengo_lmu.networks.linear import (
     loop_synapse,
     state_node,
 )
-from nengo_lmu.params import FiniteNumberParam, IntegerParam, ParamsInState
+from nengo_lmu.params import FiniteNumberParam, FiniteSynapseParam, IntegerParam, ParamsInState
 from nengo_lmu.realizers import RMS, RMS_PER_RADIUS
 from nengo_lmu.system import (
     DISCRETIZATION_METHODS,
@@ -201,14 +200,14 @@ class LegendreMemory(ParamsInState, nengo.Network):
     method = EnumParam("method", values=DISCRETIZATION_METHODS)
     n_neurons = IntegerParam("n_neurons", low=1, optional=True)
     neuron_type = NeuronTypeParam("neuron_type")
-    synapse = SynapseParam("synapse")
+    synapse = FiniteSynapseParam("synapse")
     dt = FiniteNumberParam("dt", low=0, low_open=True, optional=True)
     input_high = FiniteNumberParam("input_high", low=0, low_open=True, optional=True)
     input_rms = FiniteNumberParam("input_rms", low=0, low_open=True)
     radius_rms = FiniteNumberParam("radius_rms", low=0, low_open=True)
     target = EnumParam("target", values=("nengo", "loihi"))
     weights = BoolParam("weights", optional=True)
-    readout_synapse = SynapseParam("readout_synapse", optional=True)
+    readout_synapse = FiniteSynapseParam("readout_synapse", optional=True)
     trainable_theta = BoolParam("trainable_theta")
     trainable_matrices = BoolParam("trainable_matrices")
     sample_period = FiniteNumberParam("sample_period", low=0, low_open=True, optional=True)
