@@ -58,19 +58,22 @@ with nengo_dl.Simulator(net, dt=1.0, minibatch_size=64,
 #    calibrated on the training images for Loihi: what the host sends to the
 #    chip scaled into its range, firing rates from the hidden activity
 conv = to_spiking(net, presentation_time=0.02, calibration=(inp, x_train[:1280]),
-                  target="loihi")
-nengo_lmu.loihi.check(conv.network)  # raises, naming the fix, if a limit is broken
+                  simulator=nengo_lmu.loihi.Simulator)
+# raises, naming the fix, if a limit is broken; else says what it checked
+print(nengo_lmu.loihi.check(conv.network))
 
-# 3. run on the emulator, n_digits copies side by side in one simulator
+# 3. run on the emulator, n_digits copies side by side in one simulator: the
+#    same test digits as the rate network's above
 with warnings.catch_warnings():
     # nengo-loihi's build chatter; nengo_lmu's own warnings (a host value
     # clipped at the chip's range, say) still show
     warnings.filterwarnings("ignore", module="nengo_loihi")
     # (and its emulator's NaN placeholders, cast to integers before it fills them)
     warnings.filterwarnings("ignore", "invalid value encountered in cast", RuntimeWarning)
+    # the original network's node and probe: run maps them to their copies
     outputs, spikes = conv.run(
-        nengo_lmu.loihi.Simulator, conv.find(inp, net), x_test[:n_digits],
-        conv.find(probe, net), parallel=n_digits, target="sim",
+        nengo_lmu.loihi.Simulator, inp, x_test[:n_digits], probe,
+        parallel=n_digits, target="sim",
     )
 y = y_test[:n_digits]
 pred = outputs[:, -1].argmax(-1)

@@ -40,6 +40,7 @@ host. What matters for an accurate recurrent network such as
 This module needs nengo-loihi (``pip install nengo-lmu[loihi]``).
 """
 
+import dataclasses
 import warnings
 
 import nengo
@@ -634,6 +635,109 @@ def _is_passthrough(obj):
     return isinstance(obj, nengo.Node) and obj.output is None
 
 
+@dataclasses.dataclass(frozen=True)
+class CheckReport:
+    """What `check` checked of a network, all within Loihi's limits.
+
+    ``str(report)`` says it in a few lines; the attributes hold the figures.
+
+    Attributes
+    ----------
+    ensembles : int
+        Ensembles on the chip (`chip_ensembles`).
+    neurons : int
+        Their neurons, one compartment each.
+    neuron_types : dict of {str: int}
+        Chip ensembles per neuron type (types the chip runs,
+        ``CHIP_NEURON_TYPES``).
+    cores : int
+        Cores the chip ensembles take: nengo-loihi puts each block on a core
+        of its own, and an ensemble is one block unless its
+        `nengo_loihi.BlockShape` splits it. Not counted: the decode neurons
+        nengo-loihi adds (a block for each decoded connection between chip
+        ensembles, and for each decoded value read from the chip), and a
+        core's synapse and axon memory, which nengo-loihi's build checks.
+    compartments_per_core : int
+        The most compartments of one of those blocks: at most
+        ``MAX_COMPARTMENTS``. 0 without chip ensembles.
+    host_ensembles : int
+        Ensembles that stay on the host (``Direct``, or marked
+        ``on_chip = False``).
+    chip_connections : int
+        Connections from a chip ensemble (or its neurons) straight into one:
+        each with a ``nengo.Lowpass`` synapse or none.
+    decoded_connections : int
+        Of those, the ones decoded from an ensemble through decode neurons
+        (not neuron-to-neuron weights).
+    weight_margin : float or None
+        The smallest, over those decoded connections, of the largest
+        ``|transform|`` over `min_decoded_transform` of its pre ensemble: at
+        least 1 (8-bit weights with a shared exponent can take them). None
+        without decoded connections.
+    host_inputs : int
+        Connections that send host values to the chip
+        (`host_to_chip_connections`), each with a ``Dense`` transform or
+        none.
+    input_range : float
+        The largest magnitude of the host values checked (`check`'s
+        ``input_range``).
+    link_peak : float or None
+        The largest value those inputs reach on the host-to-chip link, as a
+        fraction of its range (one spike per step): at most 1. Into an
+        ensemble, the transformed value over its radius; into neurons, the
+        value itself. None without host inputs.
+    """
+
+    ensembles: int
+    neurons: int
+    neuron_types: dict
+    cores: int
+    compartments_per_core: int
+    host_ensembles: int
+    chip_connections: int
+    decoded_connections: int
+    weight_margin: float | None
+    host_inputs: int
+    input_range: float
+    link_peak: float | None
+
+    def __str__(self):
+        def count(n, what):
+            return f"{n} {what}{'' if n == 1 else 's'}"
+
+        types = ", ".join(f"{name}: {n}" for name, n in self.neuron_types.items())
+        lines = ["Within Loihi's limits (nengo_lmu.loihi.check):"]
+        if self.ensembles:
+            lines.append(
+                f"  chip: {count(self.ensembles, 'ensemble')} ({types}), "
+                f"{count(self.neurons, 'neuron')} on {count(self.cores, 'core')}, "
+                f"at most {self.compartments_per_core} of a core's "
+                f"{MAX_COMPARTMENTS} compartments each (decode neurons not counted)"
+            )
+        else:
+            lines.append("  chip: no ensembles")
+        lines.append(
+            f"  host: {count(self.host_ensembles, 'ensemble')} (Direct or on_chip=False)"
+        )
+        chip = f"  chip to chip: {count(self.chip_connections, 'connection')}"
+        if self.chip_connections:
+            chip += ", each with a Lowpass synapse or none"
+        if self.decoded_connections:
+            chip += (
+                f"; {self.decoded_connections} decoded, transforms at least "
+                f"{self.weight_margin:.3g}x the smallest the 8-bit weights take"
+            )
+        lines.append(chip)
+        host = f"  host to chip: {count(self.host_inputs, 'connection')}"
+        if self.host_inputs:
+            host += (
+                f"; inputs up to {self.input_range:g} use at most "
+                f"{100 * self.link_peak:.3g}% of the link's range (one spike per step)"
+            )
+        lines.append(host)
+        return "\n".join(lines)
+
+
 def check(network, input_range=1.0):
     """Check ``network`` against Loihi's limits before building it.
 
@@ -666,12 +770,33 @@ def check(network, input_range=1.0):
         Largest expected magnitude of each value a host Node sends to the
         chip (after the connection's function, if it has one); positive and
         finite.
+
+    Returns
+    -------
+    CheckReport
+        What was checked, and how close to each limit it came; its ``str``
+        is a short summary.
+
+    Examples
+    --------
+    >>> with nengo.Network() as net:
+    ...     ens = nengo.Ensemble(100, 1)
+    ...     _ = nengo.Connection(nengo.Node(0.5), ens)
+    >>> print(check(net))  # doctest: +NORMALIZE_WHITESPACE
+    Within Loihi's limits (nengo_lmu.loihi.check):
+      chip: 1 ensemble (LIF: 1), 100 neurons on 1 core, at most 100 of a
+        core's 1024 compartments each (decode neurons not counted)
+      host: 0 ensembles (Direct or on_chip=False)
+      chip to chip: 0 connections
+      host to chip: 1 connection; inputs up to 1 use at most 100% of the
+        link's range (one spike per step)
     """
     network = check_network(network)
     input_range = check_param(
         FiniteNumberParam("input_range", low=0, low_open=True), input_range
     )
     chip = chip_ensembles(network)
+    cores, compartments, types = 0, 0, {}
     for ens in chip:
         if not isinstance(ens.neuron_type, CHIP_NEURON_TYPES):
             raise ValidationError(
@@ -699,10 +824,19 @@ def check(network, input_range=1.0):
                 f"{MAX_COMPARTMENTS} compartments; use smaller blocks "
                 "(nengo_lmu.loihi.configure(network, max_block) sets them)"
             )
+        name = type(ens.neuron_type).__name__
+        types[name] = types.get(name, 0) + 1
+        if block_shape is None:
+            cores, compartments = cores + 1, max(compartments, ens.n_neurons)
+        else:
+            cores += block_shape.n_splits
+            compartments = max(compartments, block_shape.block_size)
 
+    chip_connections, margins = 0, []
     for conn in network.all_connections:
         pre = conn.pre_obj
         if base_object(pre) in chip and base_object(conn.post_obj) in chip:
+            chip_connections += 1
             if conn.synapse is not None and not isinstance(conn.synapse, nengo.Lowpass):
                 raise ValidationError(
                     f"{conn}: Loihi synapses between chip ensembles are Lowpass only "
@@ -725,8 +859,11 @@ def check(network, input_range=1.0):
                         "(solver=nengo.solvers.LstsqL2(weights=True)), realise it as "
                         "(a + m) - m over two connections, or drop it"
                     )
+                margins.append(largest / limit)
 
-    for conn in host_to_chip_connections(network, chip):
+    inputs = host_to_chip_connections(network, chip)
+    peaks = []
+    for conn in inputs:
         _check_host_transform(conn)
         post = conn.post_obj
         if not isinstance(post, nengo.Ensemble) and input_range > 1 + 1e-9:
@@ -750,6 +887,24 @@ def check(network, input_range=1.0):
                     attr="transform",
                     obj=conn,
                 )
+            peaks.append(peak / post.radius)
+        else:
+            peaks.append(input_range)
+
+    return CheckReport(
+        ensembles=len(chip),
+        neurons=sum(ens.n_neurons for ens in chip),
+        neuron_types=dict(sorted(types.items())),
+        cores=cores,
+        compartments_per_core=compartments,
+        host_ensembles=len(network.all_ensembles) - len(chip),
+        chip_connections=chip_connections,
+        decoded_connections=len(margins),
+        weight_margin=float(min(margins)) if margins else None,
+        host_inputs=len(inputs),
+        input_range=input_range,
+        link_peak=float(max(peaks)) if peaks else None,
+    )
 
 
 def _weights(conn):

@@ -286,3 +286,96 @@ def test_simulator_decode_tau():
     with pytest.raises(ValidationError) as exc:
         loihi.Simulator.model_for(memory_net(), decode_tau=-1)
     assert exc.value.attr == "decode_tau"
+
+
+def _counted_network(neuron_input=False):
+    """A network whose chip layout is counted by hand in `test_check_reports`."""
+    with nengo.Network(seed=0) as net:
+        u = nengo.Node([0.3, 0.2])
+        a = nengo.Ensemble(100, 2, radius=2.0)  # LIF
+        b = nengo.Ensemble(1500, 1)  # LIF, split by configure: 1024 + 476
+        c = nengo.Ensemble(50, 1, neuron_type=nengo.SpikingRectifiedLinear())
+        direct = nengo.Ensemble(20, 1, neuron_type=nengo.Direct())  # host
+        rate = nengo.Ensemble(10, 1, neuron_type=nengo.LIFRate())  # host: on_chip False
+        # host to chip: rows of |W| sum to 1.5 and 0.25, over a's radius 2
+        nengo.Connection(u, a, transform=[[1.5, 0.0], [0.0, 0.25]], synapse=None)
+        # chip to chip: decoded (0.4 = 5 x min_decoded_transform(100)), weights, neurons
+        nengo.Connection(a, b, transform=[[0.4, 0.4]], synapse=0.01)
+        nengo.Connection(b, c, solver=nengo.solvers.LstsqL2(weights=True), synapse=0.02)
+        nengo.Connection(c.neurons, c.neurons, transform=np.zeros((50, 50)), synapse=0.02)
+        # chip to host, host to host: not chip connections
+        nengo.Connection(c, direct)
+        nengo.Connection(direct, rate)
+        if neuron_input:  # into neurons the value itself crosses the link
+            nengo.Connection(nengo.Node([0.0]), c.neurons, transform=np.full((50, 1), 0.1))
+    loihi.configure(net)
+    net.config[rate].on_chip = False
+    return net
+
+
+def test_check_reports():
+    """`check` returns what it checked: counted here by hand."""
+    report = loihi.check(_counted_network(), input_range=0.8)
+    assert report == loihi.CheckReport(
+        ensembles=3,  # a, b, c
+        neurons=100 + 1500 + 50,
+        neuron_types={"LIF": 2, "SpikingRectifiedLinear": 1},
+        cores=1 + 2 + 1,  # b in two blocks
+        compartments_per_core=1024,  # b's first block
+        host_ensembles=2,  # Direct, and the one marked off the chip
+        chip_connections=3,  # a -> b, b -> c, c.neurons -> c.neurons
+        decoded_connections=1,  # a -> b
+        weight_margin=pytest.approx(0.4 / loihi.min_decoded_transform(100)),
+        host_inputs=1,
+        input_range=0.8,
+        link_peak=pytest.approx(1.5 * 0.8 / 2.0),
+    )
+    text = str(report)
+    print(text)
+    assert text.startswith("Within Loihi's limits")
+    for shown in [
+        "3 ensembles (LIF: 2, SpikingRectifiedLinear: 1), 1650 neurons on 4 cores",
+        "at most 1024 of a core's 1024 compartments",
+        "host: 2 ensembles",
+        "chip to chip: 3 connections, each with a Lowpass synapse or none; 1 decoded, "
+        "transforms at least 5x the smallest",
+        "host to chip: 1 connection; inputs up to 0.8 use at most 60% of",
+    ]:
+        assert shown in text
+    # values sent into neurons cross the link as they are: 0.8 of its range
+    report = loihi.check(_counted_network(neuron_input=True), input_range=0.8)
+    assert report.host_inputs == 2 and report.link_peak == pytest.approx(0.8)
+    # nothing to report on: no chip, no connections
+    empty = loihi.check(nengo.Network())
+    assert (empty.ensembles, empty.cores, empty.weight_margin, empty.link_peak) == (
+        0, 0, None, None)
+    assert "chip: no ensembles" in str(empty) and "host to chip: 0 connections" in str(empty)
+
+
+def test_check_counts_cores_as_nengo_loihi_builds_them():
+    """The report's cores are the blocks nengo-loihi builds for the ensembles,
+    one per core; a decoded chip-to-chip connection adds its decode neurons'."""
+    with nengo.Network(seed=0) as net:
+        u = nengo.Node([0.5])
+        a = nengo.Ensemble(200, 1, **loihi.ENSEMBLE_KWARGS)
+        b = nengo.Ensemble(1200, 1, **loihi.ENSEMBLE_KWARGS)
+        c = nengo.Ensemble(50, 1, **loihi.ENSEMBLE_KWARGS)
+        nengo.Connection(u, a)
+        nengo.Connection(a, b, solver=nengo.solvers.LstsqL2(weights=True))
+        nengo.Probe(b.neurons)  # spikes: read without decode neurons
+    loihi.configure(net, max_block=500)  # b: 500 + 500 + 200
+    report = loihi.check(net)
+    assert (report.cores, report.compartments_per_core) == (1 + 3 + 1, 500)
+
+    def blocks():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nengo-loihi's build notes
+            with loihi.Simulator(net, target="sim", progress_bar=False) as sim:
+                return [block.compartment.n_compartments for block in sim.model.blocks]
+
+    built = blocks()
+    assert len(built) == report.cores and max(built) == report.compartments_per_core
+    with net:
+        nengo.Connection(a, c, synapse=0.01)  # decoded: decode neurons, one more block
+    assert loihi.check(net).cores == report.cores
+    assert len(blocks()) == report.cores + 1
