@@ -605,9 +605,11 @@ def to_spiking(
         carries at most one spike per step and clips beyond 1
         (`nengo_lmu.loihi.HostInputSaturationWarning`); and the hidden
         firing rates are set from the activity (``scale_firing_rates``).
-        Data that drives none of an LMU's hidden neurons to an activity they
-        do not have with no input (all zeros, say, which leaves the memory
-        at rest) measures only the biases, so it is refused.
+        Data that moves none of an LMU's hidden neurons away from its
+        activity with no input by at least `CALIBRATION_MIN_DRIVE` of the
+        layer's peak (all zeros, say, which leaves the memory at rest, or
+        data scaled nearly to zero) measures only the biases, so it is
+        refused.
     simulator : {"nengo", "loihi"} or simulator class, optional
         The simulator the converted network is for, which sets the firing
         rates derived from ``calibration`` (`PEAK_RATES`): the reference
@@ -841,8 +843,8 @@ def _calibrate(network, originals, calibration, dt_train, progress_bar=False):
 
     The peaks are those of the response to the data only where the data
     drives the hidden layer: each LMU with one must have a hidden neuron
-    whose activity on the data is nonzero and not the one it has with no
-    input (all-zero sequences). Otherwise (data that leaves the memory at
+    whose activity on the data differs from the one it has with no input
+    (all-zero sequences) by `CALIBRATION_MIN_DRIVE` of the layer's peak. Otherwise (data that leaves the memory at
     rest, or silences every neuron) the hidden rates measured are those of
     the biases, or none, and the data is refused.
     """
@@ -888,15 +890,17 @@ def _calibrate(network, originals, calibration, dt_train, progress_bar=False):
             peaks = [np.abs(x).max(axis=0) for x in outputs]
             found = peaks if found is None else [np.maximum(p, f) for p, f in zip(found, peaks)]
             for (lmu, part), x, x0 in zip(where, outputs, at_rest):
-                if part == "hidden" and np.any((x != 0) & (x != x0)):
+                if part == "hidden" and _drives(x, x0):
                     driven.add(lmu)
             progress.total_progress.step()
     for lmu, _ in where:
         if lmu not in driven:
             raise ValidationError(
-                f"its sequences drive none of {lmu}'s hidden neurons to an activity "
-                "they do not have with no input (all-zero data does not; nor does "
-                "data that silences them all), so they measure neither the hidden "
+                f"its sequences move none of {lmu}'s hidden neurons away from the "
+                "activity they have with no input by at least "
+                f"{CALIBRATION_MIN_DRIVE:.0%} of the layer's peak (all-zero or "
+                "near-zero data does not; nor does data that silences them all), "
+                "so they measure neither the hidden "
                 "firing rates (scale_firing_rates would come from the biases "
                 "alone) nor the range of what the hidden layer receives: give (a "
                 "sample of) the training inputs",
@@ -906,6 +910,22 @@ def _calibrate(network, originals, calibration, dt_train, progress_bar=False):
     for (lmu, part), peak in zip(where, found):
         peaks.setdefault(lmu, {})[part] = float(peak.max()) if part == "hidden" else peak
     return peaks
+
+
+#: The least change of hidden activity, as a share of the layer's peak, by
+#: which calibration data must move some hidden neuron away from its activity
+#: at rest: data that moves none by more measures the biases, not the data
+#: (all-zero data moves none; data scaled down by 1e-9 moves them by 1e-9).
+CALIBRATION_MIN_DRIVE = 0.01
+
+
+def _drives(x, x0):
+    """Whether some hidden activity in ``x`` (on data) is nonzero and differs
+    from ``x0`` (at rest) by at least `CALIBRATION_MIN_DRIVE` of the larger
+    peak: a neuron the data silences gives no rate to measure."""
+    peak = max(np.abs(x).max(), np.abs(x0).max())
+    moved = np.abs(x - x0) >= CALIBRATION_MIN_DRIVE * peak
+    return peak > 0 and bool(np.any((x != 0) & moved))
 
 
 def _count(n, what="sequence"):

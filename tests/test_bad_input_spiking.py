@@ -161,6 +161,12 @@ def test_calibration_that_drives_no_hidden_neuron_is_refused():
     error = assert_refuses(convert(0.01, calibration=(NET.inp, 0 * SEQ)), ValidationError,
                            "calibration")
     assert "hidden" in str(error)
+    # and near-zero data: it moves the layer by a millionth of its peak, so
+    # the rates it gives are still the biases' (2169 against the data's 1702
+    # for 1e-9 * SEQ before this was refused)
+    for tiny in (1e-9, 1e-6):
+        assert_refuses(convert(0.01, calibration=(NET.inp, tiny * SEQ)), ValidationError,
+                       "calibration")
     # so is data that silences every hidden neuron: no rate to measure
     with nengo.Network(seed=0) as quiet:
         quiet.inp = nengo.Node(np.zeros(1))
