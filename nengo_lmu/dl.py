@@ -780,9 +780,10 @@ def prepare_sequences(x, *targets, network=None, preferred=RECOMMENDED_UNROLL):
 
     preferred = _check_int("preferred", preferred)
     network = check_network(network, optional=True)
-    lengths = _ragged_lengths(x)
-    if lengths is not None:
-        x = _pad_series(x, max(lengths), "x")
+    series = _ragged_series(x)
+    lengths = None if series is None else [len(item) for item in series]
+    if series is not None:
+        x = _pad_series(series, max(lengths), "x")
     x = check_sequences(x, attr="x")
     n, steps = x.shape[:2]
     targets = [_check_targets(t, n, steps, lengths) for t in targets]
@@ -800,17 +801,24 @@ def prepare_sequences(x, *targets, network=None, preferred=RECOMMENDED_UNROLL):
     return (preferred, padded(x), *(padded(t) for t in targets))
 
 
-def _ragged_lengths(x):
-    """Each series' length if ``x`` is a list of 2-D series of different
-    lengths, else None."""
-    if not isinstance(x, (list, tuple)) or len(x) == 0:
+def _ragged_series(x):
+    """The series of ``x`` as 2-D arrays ``(steps_i, dims)`` if ``x`` is a list
+    (or object array) of series of different lengths, else None; 1-D series
+    (a univariate series as ``(steps_i,)``) have one dimension."""
+    ragged_array = isinstance(x, np.ndarray) and x.dtype == object and x.ndim == 1
+    if not (isinstance(x, (list, tuple)) or ragged_array) or len(x) == 0:
         return None
     try:
-        ndims = [np.ndim(item) for item in x]
+        ndims = {np.ndim(item) for item in x}
     except ValueError:  # ragged deeper down: check_sequences says so
         return None
-    lengths = [len(item) for item in x] if set(ndims) == {2} else None
-    return lengths if lengths is not None and len(set(lengths)) > 1 else None
+    if ndims == {1}:
+        items = [np.asarray(item)[:, None] for item in x]
+    elif ndims == {2}:
+        items = list(x)
+    else:
+        return None
+    return items if len({len(item) for item in items}) > 1 else None
 
 
 def _pad_series(items, steps, attr, lengths=None):

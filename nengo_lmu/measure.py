@@ -31,9 +31,10 @@ def check_sequences(sequences, node=None, attr="sequences"):
             sequences = np.asarray(sequences, dtype=float)
     except (TypeError, ValueError) as err:
         raise ValidationError(
-            f"must be an array of numbers of shape {shape} ({err}); series of "
-            "different lengths must be padded first (nengo_lmu.dl.prepare_sequences "
-            "pads them with leading zeros)",
+            f"must be an array of numbers of shape {shape} ({err}); for series of "
+            "different lengths, give nengo_lmu.dl.prepare_sequences a list of "
+            "arrays, each (n_samples, dimensions) or (n_samples,): it pads them "
+            "with leading zeros",
             attr=attr,
         ) from err
     if np.iscomplexobj(sequences):

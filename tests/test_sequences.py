@@ -77,6 +77,13 @@ def test_series_of_different_lengths_end_on_the_last_step(rng):
     assert unroll == 15 and xp.shape == (2, 150, 1) and not np.any(xp[1, :50])
     unroll, xp = prepare_sequences([np.ones((150, 1)), np.ones((150, 1))])
     assert unroll == 15 and np.array_equal(xp, np.ones((2, 150, 1)))
+    # univariate series as 1-D arrays (a list, or an object array of them),
+    # the natural shape of a univariate archive, are one dimension each
+    series = [rng.uniform(-1, 1, size=n) for n in (150, 100)]
+    for given in (series, np.array(series, dtype=object)):
+        unroll, xp = prepare_sequences(given)
+        assert unroll == 15 and xp.shape == (2, 150, 1)
+        assert np.array_equal(xp[1, 50:, 0], series[1]) and not np.any(xp[1, :50])
 
 
 def test_ragged_padding_leaves_a_feed_forward_lmu_exact():
