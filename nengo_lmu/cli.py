@@ -2,14 +2,20 @@
 
 ``nengo-lmu demo`` runs the whole pipeline offline (`nengo_lmu.demo`) and
 prints one table; ``nengo-lmu demo --quick`` does it with a small model,
-few epochs and few test digits.
+few epochs and few test digits. It says first roughly how long it will take
+(`nengo_lmu.demo.estimate_seconds`), then shows its progress: a line per
+stage, and a progress bar over each long one (a few lines when standard
+output is not a terminal).
 Bad options print one line, ``nengo-lmu: error: ...``, and exit with status
 2: every option is checked (`.DemoSettings`, and ``--out`` against the file
 system) before any work starts. A failure inside the pipeline prints one
-line and exits with status 1.
+line and exits with status 1. TensorFlow's notice that TensorRT is missing
+(printed while NengoDL imports it, whatever ``TF_CPP_MIN_LOG_LEVEL`` says)
+is left out: TensorRT serves GPU inference, which the demo does not use.
 """
 
 import argparse
+import contextlib
 import errno
 import math
 import os
@@ -140,6 +146,37 @@ def _check(parser, settings):
         )
 
 
+#: Lines of standard error that `main` leaves out: nothing a user of the
+#: demo can act on.
+HIDDEN_NOTICES = ("TF-TRT Warning: Could not find TensorRT",)
+
+
+@contextlib.contextmanager
+def _without_notices(notices=HIDDEN_NOTICES):
+    """Standard error (file descriptor 2, where TensorFlow's C++ logs go)
+    held back, then written out without the lines that contain one of
+    ``notices``; everything else, Python's warnings included, still shows."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            text = held.read().decode(errors="replace")
+            sys.stderr.write(
+                "".join(
+                    line for line in text.splitlines(keepends=True)
+                    if not any(notice in line for notice in notices)
+                )
+            )
+            sys.stderr.flush()
+
+
 def _tensorflow_errors():
     """TensorFlow's own error type, if the pipeline imported TensorFlow."""
     tf = sys.modules.get("tensorflow")
@@ -156,11 +193,15 @@ def main(argv=None):
     settings = _settings(args.command_parser, args)
     _check(args.command_parser, settings)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    level = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # pylint: disable=import-outside-toplevel
     from nengo.exceptions import NengoException
 
-    from nengo_lmu.demo import format_table, run_demo
+    from nengo_lmu.demo import format_legend, format_table, run_demo
+
+    with _without_notices():
+        import nengo_dl  # noqa: F401  (imports TensorFlow, and logs the notice)
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = level  # NengoDL sets its own
 
     start = time.perf_counter()
     try:
@@ -170,12 +211,12 @@ def main(argv=None):
         print(f"nengo-lmu: error: {type(error).__name__}: {message}", file=sys.stderr)
         return 1
     print()
-    print(f"nengo_lmu demo{' --quick' if args.quick else ''}: psDigits "
-          f"(order {settings.order}, theta {settings.theta:g}, {settings.units} "
-          f"{settings.neuron_type} units, {settings.presentation_time * 1000:g} ms "
-          "per pixel). agree: share of digits where a spiking network predicts the "
-          "rate network's class; synaptic events per digit (spiking LMU) or per "
-          "run (memory)")
+    print(f"nengo_lmu demo{' --quick' if args.quick else ''}: psDigits, an LMU of "
+          f"order {settings.order}, theta {settings.theta:g} steps,")
+    print(f"{settings.units} {settings.neuron_type} units, each pixel held "
+          f"{settings.presentation_time * 1000:g} ms when spiking. The columns:")
+    print(format_legend(settings))
+    print()
     print(format_table(rows))
     print(f"\nplots in {os.path.abspath(settings.out)}: "
           + ", ".join(p.name for p in plots))
