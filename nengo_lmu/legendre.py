@@ -33,7 +33,7 @@ import scipy.linalg
 from nengo.exceptions import ValidationError
 from scipy.special import eval_sh_legendre
 
-from nengo_lmu.system import LinearSystem
+from nengo_lmu.system import LinearSystem, check_window
 from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
 
 
@@ -263,12 +263,7 @@ def retained_energy(sequences, order, theta=None, dt=1.0, method="zoh"):
     dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
     theta = steps * dt if theta is None else theta
     theta = check_param(FiniteNumberParam("theta", low=0, low_open=True), theta)
-    if theta < dt:
-        raise ValidationError(
-            f"{theta:g} is shorter than one step (dt={dt:g}): the memory would "
-            "hold less than one sample",
-            attr="theta",
-        )
+    check_window(theta, dt)
     A, B = legendre_memory(order, theta)
     memory = LinearSystem(
         (A, B, np.eye(order), np.zeros((order, 1))), method=method, known_stable=True

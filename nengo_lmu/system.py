@@ -292,7 +292,7 @@ class LinearSystem(Synapse):
         analog with a ``window`` shorter than ``dt``. Every simulator calls
         it when it builds the system (`make_state`).
         """
-        if self.analog and self.window is not None and dt > self.window * (1 + 1e-9):
+        if self.analog and self.window is not None and shorter_than_step(self.window, dt):
             raise BuildError(
                 f"{self._describe()} has a window (theta) of {self.window:g}, shorter "
                 f"than the simulator's time-step dt={dt:g}: its state would describe "
@@ -468,6 +468,36 @@ class LinearSystem(Synapse):
         u[0] = np.eye(k).ravel() / (dt if self.analog else 1.0)
         y = self.filt(u, dt=dt).reshape(n, k, self.output_d).transpose(0, 2, 1)
         return y[:, 0, 0] if k == self.output_d == 1 else y
+
+
+def shorter_than_step(window, step):
+    """Whether ``window`` is shorter than one ``step``, beyond rounding.
+
+    Within a relative ``1e-6`` (a float32 theta, ``0.1 * 3`` against ``0.3``)
+    a window of one step is one step.
+    """
+    return window < step * (1 - 1e-6)
+
+
+def check_window(window, step, attr="theta", step_name="dt", obj=None):
+    """Refuse a window shorter than one step (`shorter_than_step`), naming ``attr``.
+
+    Examples
+    --------
+    >>> check_window(0.1 * 3, 0.3)  # one step, to rounding
+    >>> check_window(1e-4, 0.001)
+    Traceback (most recent call last):
+    ...
+    nengo.exceptions.ValidationError: theta: 0.0001 is shorter than one step (dt=0.001): the memory would hold less than one sample. Make theta at least 0.001, or dt at most 0.0001
+    """
+    if shorter_than_step(window, step):
+        raise ValidationError(
+            f"{window:.10g} is shorter than one step ({step_name}={step:.10g}): the "
+            f"memory would hold less than one sample. Make {attr} at least "
+            f"{step:.10g}, or {step_name} at most {window:.10g}",
+            attr=attr,
+            obj=obj,
+        )
 
 
 def _check_step(dt, obj):
@@ -716,7 +746,7 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
         def discretized(s):
             if s != cache["s"]:  # recompute only when s changes
                 s_checked = self._check_scale(s)
-                if self.window is not None and self.window / s_checked < dt * (1 - 1e-9):
+                if self.window is not None and shorter_than_step(self.window / s_checked, dt):
                     raise ValidationError(
                         f"time-scale s={s_checked:g} shortens the window to "
                         f"{self.window:g} / s = {self.window / s_checked:g}, less than "

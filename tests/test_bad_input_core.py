@@ -318,3 +318,19 @@ def test_cli_does_not_make_out_before_work(no_demo, tmp_path):
     with pytest.raises(AssertionError, match="demo started"):
         main(["demo", "--quick", "--out", str(out)])
     assert not (tmp_path / "new").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_window_of_one_step_is_one_step_to_rounding():
+    # 0.1 * 3 against 0.3, and a float32 theta against its float64 step, are
+    # one step: the check (one function, system.check_window) refused them
+    # with "0.3 is shorter than one step (dt=0.3)" before it had a tolerance
+    LegendreMemory(4, theta=0.3, n_neurons=10, dt=0.1 * 3)
+    LegendreMemory(4, theta=np.float32(0.7), n_neurons=10, dt=0.7)
+    with nengo.Network() as net:
+        mem = LegendreMemory(4, np.float32(0.7))
+        nengo.Connection(nengo.Node(1.0), mem.input, synapse=None)
+    with nengo.Simulator(net, dt=0.7, progress_bar=False):
+        pass
+    # a step 0.1% longer than the window is still refused
+    assert_refuses(lambda: LegendreMemory(4, theta=0.3, n_neurons=10, dt=0.3003),
+                   ValidationError, "theta")

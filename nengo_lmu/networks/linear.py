@@ -19,7 +19,7 @@ from nengo_lmu.loihi_limits import (
 from nengo_lmu.mapping import ss2sim, ss2sim_input_derivatives
 from nengo_lmu.params import FiniteNumberParam, FiniteSynapseParam, IntegerParam, ParamsInState
 from nengo_lmu.realizers import RMS, Realizer
-from nengo_lmu.system import LinearSystem, TimeScaledSystem
+from nengo_lmu.system import LinearSystem, TimeScaledSystem, check_window
 
 #: L2 regularisation of the recurrent decoders / weights (relative to the
 #: largest activity; Nengo's default is 0.1). In a recurrent network the static
@@ -407,13 +407,8 @@ def _checked_system(sys, dt, obj):
         raise ValidationError(
             f"the system is digital with dt={sys.dt:g}, not {dt:g}", attr="dt", obj=obj
         )
-    if dt is not None and sys.analog and sys.window is not None and sys.window < dt:
-        raise ValidationError(
-            f"its window (theta) of {sys.window:g} is shorter than one step (dt={dt:g}): "
-            "it would hold less than one sample",
-            attr="sys",
-            obj=obj,
-        )
+    if dt is not None and sys.analog and sys.window is not None:
+        check_window(sys.window, dt, attr="sys", obj=obj)
     return sys if sys.analog or sys.dt is not None else LinearSystem(sys, dt=dt)
 
 

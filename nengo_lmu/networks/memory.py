@@ -21,6 +21,7 @@ from nengo_lmu.system import (
     LinearSystem,
     SampledSystem,
     TimeScaledSystem,
+    check_window,
 )
 
 
@@ -340,14 +341,8 @@ class LegendreMemory(ParamsInState, nengo.Network):
             step, name = self.sample_period, "sample_period"
         elif self.dt is not None and (self.n_neurons is not None or self.trainable_matrices):
             step, name = self.dt, "dt"
-        if step is not None and self.theta < step:
-            raise ValidationError(
-                f"{self.theta:g} is shorter than one step ({name}={step:g}): the "
-                f"memory would hold less than one sample. Make theta at least "
-                f"{step:g}, or {name} at most {self.theta:g}",
-                attr="theta",
-                obj=self,
-            )
+        if step is not None:
+            check_window(self.theta, step, step_name=name, obj=self)
 
     def _build_exact(self):
         d, q = self.memory_d, self.order
