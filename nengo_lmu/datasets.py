@@ -13,15 +13,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.params import BoolParam, StringParam
 
-from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
-
-#: The largest seed NumPy's ``RandomState`` takes.
-MAX_SEED = 2**32 - 1
-
-
-def _check_seed(name, seed, optional=False):
-    """A ``RandomState`` seed (``0 .. 2**32 - 1``), or a ValidationError naming it."""
-    return check_param(IntegerParam(name, low=0, high=MAX_SEED, optional=optional), seed)
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param, check_seed
 
 
 def ps_digits(permutation_seed=0, test_fraction=0.25, split_seed=0):
@@ -57,8 +49,8 @@ def ps_digits(permutation_seed=0, test_fraction=0.25, split_seed=0):
         train_test_split,
     )
 
-    permutation_seed = _check_seed("permutation_seed", permutation_seed)
-    split_seed = _check_seed("split_seed", split_seed)
+    permutation_seed = check_seed(permutation_seed, attr="permutation_seed")
+    split_seed = check_seed(split_seed, attr="split_seed")
     test_fraction = check_param(
         FiniteNumberParam("test_fraction", low=0, high=1, low_open=True, high_open=True),
         test_fraction,
@@ -376,7 +368,7 @@ def white_noise(n_steps, dt, high, rms=0.5, seed=None, dimensions=1):
     dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
     high = check_param(FiniteNumberParam("high", low=0, low_open=True), high)
     rms = check_param(FiniteNumberParam("rms", low=0, low_open=True), rms)
-    seed = _check_seed("seed", seed, optional=True)
+    seed = check_seed(seed, optional=True)
     dimensions = check_param(IntegerParam("dimensions", low=1), dimensions)
     process = nengo.processes.WhiteSignal(
         period=n_steps * dt, high=high, rms=rms, seed=seed
@@ -450,7 +442,7 @@ def mackey_glass(
     x0 = check_param(FiniteNumberParam("x0"), x0)
     substeps = check_param(IntegerParam("substeps", low=1), substeps)
     washout = check_param(IntegerParam("washout", low=0), washout)
-    seed = _check_seed("seed", seed, optional=True)
+    seed = check_seed(seed, optional=True)
     h = dt / substeps
     # the delay in integration steps: lag + frac, interpolated between them
     # (a multiple of h within rounding counts as one: frac = 0)

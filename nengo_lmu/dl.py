@@ -60,7 +60,13 @@ from nengo.params import BoolParam
 from nengo_dl.builder import Builder, NengoBuilder, OpBuilder
 from nengo_dl.op_builders import DotSet
 
-from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_network, check_param
+from nengo_lmu.params import (
+    FiniteNumberParam,
+    IntegerParam,
+    check_float_dtype,
+    check_network,
+    check_param,
+)
 from nengo_lmu.system import LinearSystem, TimeScaledSystem
 
 
@@ -670,15 +676,7 @@ def _check_setting(name, value):
             attr=name,
         )
     elif name == "dtype":
-        try:
-            floating = tf.as_dtype(value).is_floating
-        except TypeError:
-            floating = False
-        if not floating:
-            raise ValidationError(
-                f"must be a floating-point dtype, such as 'float32' (got {value!r})",
-                attr=name,
-            )
+        check_float_dtype(value, attr=name)
 
 
 def unroll_for(n_steps, preferred=RECOMMENDED_UNROLL):

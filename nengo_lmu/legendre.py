@@ -74,13 +74,6 @@ def memory_bytes(order):
     return MATRICES_AT_ONCE * 8 * (order + 1) ** 2
 
 
-def _positive_integer(value, attr):
-    """``value`` as an integer of at least 1 (a bool is refused, not read as 0 or 1)."""
-    if isinstance(value, (bool, np.bool_)):
-        raise ValidationError(f"must be an integer (got {value!r})", attr=attr)
-    return check_param(IntegerParam(attr, low=1), value)
-
-
 def check_order(order, attr="order"):
     """``order`` validated: an integer of at least 1 whose memory fits this machine.
 
@@ -98,7 +91,7 @@ def check_order(order, attr="order"):
     ...
     nengo.exceptions.ValidationError: order: needs ... GiB to build ...
     """
-    order = _positive_integer(order, attr)
+    order = check_param(IntegerParam(attr, low=1), order)
     need, have = memory_bytes(order), machine_memory()
     if have is not None and need > have:
         raise ValidationError(
@@ -178,7 +171,7 @@ def legendre_readout(order, r):
     array([[ 1. , -1. ,  1. ],
            [ 1. ,  0. , -0.5]])
     """
-    order = _positive_integer(order, "order")  # no square matrix: any order fits
+    order = check_param(IntegerParam("order", low=1), order)  # no square matrix: any order fits
     try:
         r = np.asarray(r, dtype=float)
     except (TypeError, ValueError) as e:

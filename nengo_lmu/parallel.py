@@ -34,7 +34,7 @@ from nengo.params import BoolParam, EnumParam
 
 from nengo_lmu.measure import check_sequences
 from nengo_lmu.networks.lmu import LMU
-from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
+from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_float_dtype, check_param
 
 #: Recurrent terms the parallel form cannot represent (the LMU flags).
 RECURRENT_FLAGS = ("hidden_to_memory", "memory_to_memory", "hidden_to_hidden")
@@ -376,7 +376,7 @@ def parallel_model(net, steps, dt=1.0, return_sequences=True, convolution="block
     dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
     check_param(BoolParam("return_sequences"), return_sequences)
     check_param(EnumParam("convolution", values=CONVOLUTIONS), convolution)
-    dtype = _check_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     w = _built_weights(net, dt)
     inp = tf.keras.Input((steps, lmu.input_d), dtype=dtype)
     layer = ParallelLMU(lmu, steps, w, dt=dt, return_sequences=return_sequences,
@@ -386,21 +386,6 @@ def parallel_model(net, steps, dt=1.0, return_sequences=True, convolution="block
         kernel_initializer=tf.keras.initializers.Constant(w["readout"].T),
     )
     return ParallelModel(inp, dense(layer(inp)))
-
-
-def _check_dtype(dtype):
-    """A floating-point Keras dtype, by name (a ValidationError naming ``dtype``)."""
-    try:
-        floating = tf.as_dtype(dtype).is_floating
-    except TypeError:
-        floating = False
-    if not floating:
-        raise ValidationError(
-            f"must be a floating-point dtype such as 'float32' or 'float64' (got "
-            f"{dtype!r}): the memory and its gradient are real-valued",
-            attr="dtype",
-        )
-    return tf.as_dtype(dtype).name
 
 
 class ParallelModel(tf.keras.Model):

@@ -103,6 +103,43 @@ class TypeParam(Parameter):
         return super().coerce(instance, value)
 
 
+#: The largest seed NumPy's ``RandomState`` (and so Nengo) takes.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed, attr="seed", optional=False):
+    """A ``RandomState`` seed, ``0 .. MAX_SEED``, or a ValidationError naming ``attr``.
+
+    Examples
+    --------
+    >>> check_seed(2**32)
+    Traceback (most recent call last):
+    ...
+    nengo.exceptions.ValidationError: seed: Value must be less than or equal to 4294967295 (got 4294967296)
+    """
+    return check_param(IntegerParam(attr, low=0, high=MAX_SEED, optional=optional), seed)
+
+
+def check_float_dtype(dtype, attr="dtype"):
+    """A floating-point TensorFlow dtype's name (a ValidationError naming ``attr``).
+
+    TensorFlow is imported only when this is called.
+    """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    try:
+        floating = tf.as_dtype(dtype).is_floating
+    except TypeError:
+        floating = False
+    if not floating:
+        raise ValidationError(
+            f"must be a floating-point dtype such as 'float32' or 'float64' (got "
+            f"{dtype!r}): the memory and its gradient are real-valued",
+            attr=attr,
+        )
+    return tf.as_dtype(dtype).name
+
+
 def check_network(network, attr="network", optional=False):
     """``network`` if it is a `nengo.Network`, else a ValidationError naming ``attr``."""
     import nengo  # pylint: disable=import-outside-toplevel

@@ -790,13 +790,6 @@ class TimeScaledSystem(LinearSystem, _TimeScaleInput):
                 obj=self,
             )
         x = np.moveaxis(x, axis, 0)
-        if x.ndim != 2:
-            raise ValidationError(
-                f"each sample must be 1-D: c * {self.input_d} inputs and the "
-                f"time-scale (got shape {x.shape[1:]})",
-                attr="x",
-                obj=self,
-            )
         shape_in = (x.shape[1],)
         channels = (x.shape[1] - 1) // self.input_d
         shape_out = (channels * self.output_d,)

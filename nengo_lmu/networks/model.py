@@ -7,7 +7,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks.lmu import LMU
-from nengo_lmu.params import IntegerParam, check_param
+from nengo_lmu.params import IntegerParam, check_param, check_seed
 
 
 def lmu_model(n_out, seed=None, settings=None, **lmu_kwargs):
@@ -47,7 +47,7 @@ def lmu_model(n_out, seed=None, settings=None, **lmu_kwargs):
     import nengo_lmu.dl  # noqa: PLC0415
 
     n_out = check_param(IntegerParam("n_out", low=1), n_out)
-    seed = check_param(IntegerParam("seed", low=0, high=2**32 - 1, optional=True), seed)
+    seed = check_seed(seed, optional=True)
     if settings is None:
         settings = dict(stateful=False)
     elif isinstance(settings, collections.abc.Mapping):
