@@ -33,8 +33,8 @@ T = 2.0 if args.quick else 6.0
 
 for name, simulator, kwargs in (
     ("reference simulator", nengo.Simulator, {}),
-    # Loihi's tuning; neuron-to-neuron weights (the default for target="loihi")
-    ("Loihi emulator", LoihiSimulator, dict(target="loihi", ensemble_kwargs=MEMORY_TUNING)),
+    # Loihi's tuning; neuron-to-neuron weights (the default for simulator="loihi")
+    ("Loihi emulator", LoihiSimulator, dict(simulator="loihi", ensemble_kwargs=MEMORY_TUNING)),
 ):
     with nengo.Network(seed=0) as net:
         stim = nengo.Node(nengo.processes.WhiteSignal(T, high=5.0, rms=0.3, seed=1))

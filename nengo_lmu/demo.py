@@ -366,13 +366,13 @@ def format_table(rows):
 # --- the memory ---------------------------------------------------------------
 
 
-def memory_network(settings, target):
+def memory_network(settings, simulator):
     """White noise into an exact `.LegendreMemory` and a neural one, probed.
 
     The neural memory realises the same Legendre system (``C = I``: its
     output is the memory's state, which `.legendre_readout` reads) as a
     `.LinearNetwork` of spiking neurons in a balanced basis normalised by
-    RMS (``RMS(basis=Balanced())``), laid out for ``target`` ("nengo" or
+    RMS (``RMS(basis=Balanced())``), laid out for ``simulator`` ("nengo" or
     "loihi"; on Loihi with `nengo_lmu.loihi.MEMORY_KWARGS`' tuning and
     radius). The Legendre coordinates themselves, fed a band as low as
     ``1 / theta``, excite the high-order states so unevenly that their
@@ -388,7 +388,7 @@ def memory_network(settings, target):
     order, theta, high, rms = s.memory_order, s.memory_theta, s.memory_high, s.memory_rms
     A, B = legendre_memory(order, theta)
     system = LinearSystem((A, B, np.eye(order), np.zeros((order, 1))))
-    if target == "loihi":
+    if simulator == "loihi":
         from nengo_lmu.loihi import MEMORY_KWARGS
 
         radius_rms, tuning = MEMORY_KWARGS["radius_rms"], MEMORY_KWARGS["ensemble_kwargs"]
@@ -404,7 +404,7 @@ def memory_network(settings, target):
         net.neural = LinearNetwork(
             system, s.memory_neurons, synapse=s.memory_synapse, dt=s.dt,
             realizer=RMS(radius_rms, basis=Balanced()), input_high=high, input_rms=rms,
-            neuron_type=NEURON_TYPES[s.neuron_type][1](), target=target,
+            neuron_type=NEURON_TYPES[s.neuron_type][1](), simulator=simulator,
             ensemble_kwargs=tuning, label="neural memory",
         )
         nengo.Connection(net.stim, net.exact.input, synapse=None)

@@ -25,7 +25,7 @@ host. What matters for an accurate recurrent network such as
   `Simulator` encodes host values with `RectifiedInputNeurons` (no
   baseline) and a 1 ms ``decode_tau``: on psDigits (``to_spiking`` at its
   defaults, 20 ms per pixel, calibrated on the training images for
-  ``target="loihi"``; ``benchmarks/results/psdigits_spiking.json``, mean ±
+  ``simulator="loihi"``; ``benchmarks/results/psdigits_spiking.json``, mean ±
   population standard deviation over 5 seeds) the emulator scores
   97.2 ± 0.6 % through `Simulator` (all 448 test digits, read after its
   ``latency_steps`` too), as the rate network does, against 94.4 ± 1.0 % on
@@ -201,7 +201,7 @@ class Simulator(nengo_loihi.Simulator):
         connection, so that only host input is affected; else
         ``LOIHI_DECODE_TAU`` (5 ms, nengo-loihi's own), which such
         connections were designed for. A value that contradicts a
-        `.LegendreMemory` mapped through decode neurons (``target="loihi"``,
+        `.LegendreMemory` mapped through decode neurons (``simulator="loihi"``,
         ``weights=False``: its recurrence was mapped for 5 ms) is a
         BuildError; one longer than Loihi's 12-bit current decay takes at
         ``dt`` (about ``8192 * dt``) a ValidationError.
@@ -336,7 +336,7 @@ class Simulator(nengo_loihi.Simulator):
             for mem in network.all_networks
             if isinstance(mem, LegendreMemory)
             and mem.n_neurons is not None
-            and mem.target == "loihi"
+            and mem.simulator == "loihi"
             and not mem.weights
         ]
         if decode_tau is None:

@@ -2,7 +2,7 @@
 
 What a network must respect to run on Loihi through nengo-loihi 1.1, without
 importing nengo-loihi (and TensorFlow with it): a `.LegendreMemory` laid out
-for Loihi (``target="loihi"``) needs only these, and `nengo_lmu.loihi`, which
+for Loihi (``simulator="loihi"``) needs only these, and `nengo_lmu.loihi`, which
 builds and checks with nengo-loihi, re-exports them.
 """
 

@@ -1119,8 +1119,8 @@ def _memory_config(memory, time_scale, memory_kwargs, sample_period, dt):
         config = {name: getattr(memory, name) for name in NEURAL_MEMORY_ARGS}
         if config["input_high"] is not None:
             config["input_high"] = config["input_high"] / time_scale
-    if "target" in memory_kwargs and "weights" not in memory_kwargs:
-        config.pop("weights", None)  # the new target's own default
+    if "simulator" in memory_kwargs and "weights" not in memory_kwargs:
+        config.pop("weights", None)  # the new simulator's own default
     config.update(memory_kwargs)
     if config.get("n_neurons", 1) is None:
         config.pop("n_neurons")

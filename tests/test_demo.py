@@ -208,8 +208,8 @@ def test_demo_network_raises_no_library_warning(tmp_path, capsys):
     data = dict(x=rng.rand(2, 64, 1), y=np.array([1, 2]), rate=rng.rand(2, 10))
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        for target in ("nengo", "loihi"):
-            memory_network(settings, target)
+        for simulator in ("nengo", "loihi"):
+            memory_network(settings, simulator)
         net = frozen(build_classifier(settings), rng)
         conv = convert(net, settings, calibration=data["x"])  # as run_demo does
     assert library_warnings(record) == [], [str(w.message) for w in record]
@@ -241,7 +241,7 @@ def test_the_old_memory_warned():
             LegendreMemory(
                 s.memory_order, s.memory_theta, n_neurons=10,
                 neuron_type=nengo.SpikingRectifiedLinear(), synapse=s.memory_synapse,
-                input_high=s.memory_high, input_rms=s.memory_rms, target="loihi",
+                input_high=s.memory_high, input_rms=s.memory_rms, simulator="loihi",
             )
     assert any(issubclass(w.category, LargeTransformWarning) for w in record)
     assert len(library_warnings(record)) >= 1

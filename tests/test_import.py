@@ -56,14 +56,14 @@ def test_nengo_dl_uses_the_native_builder_without_an_explicit_import():
 
 
 def test_loihi_memory_needs_no_nengo_loihi():
-    # target="loihi" lays a memory out for Loihi from plain numbers
+    # simulator="loihi" lays a memory out for Loihi from plain numbers
     # (nengo_lmu.loihi_limits): it builds and runs where nengo-loihi is absent
     out = run(
         "import sys\n"
         "sys.modules['nengo_loihi'] = None  # import nengo_loihi now fails\n"
         "import nengo, nengo_lmu\n"
         "with nengo.Network(seed=0) as net:\n"
-        "    mem = nengo_lmu.LegendreMemory(3, 0.1, n_neurons=20, target='loihi',"
+        "    mem = nengo_lmu.LegendreMemory(3, 0.1, n_neurons=20, simulator='loihi',"
         " weights=False)\n"
         "    nengo.Connection(nengo.Node(0.5), mem.input, synapse=None)\n"
         "with nengo.Simulator(net, progress_bar=False) as sim:\n"

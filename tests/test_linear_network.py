@@ -37,7 +37,7 @@ def systems():
     }
 
 
-def run(sys, simulator=nengo.Simulator, T=2.0, seed=0, **kwargs):
+def run(sys, make=nengo.Simulator, T=2.0, seed=0, **kwargs):
     """``output`` and ``sys.filt`` of the same white noise, one step late."""
     with nengo.Network(seed=seed) as net:
         stim = nengo.Node(
@@ -49,7 +49,7 @@ def run(sys, simulator=nengo.Simulator, T=2.0, seed=0, **kwargs):
         p_u, p_y = nengo.Probe(stim), nengo.Probe(lin.output)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nengo-loihi's weight-rounding notes
-        with simulator(net, progress_bar=False) as sim:
+        with make(net, progress_bar=False) as sim:
             sim.run(T)
     u, y = sim.data[p_u], sim.data[p_y]
     ideal = sys.filt(u, dt=sim.dt).reshape(len(u), -1)
@@ -93,7 +93,7 @@ def test_rate_neurons_track_the_system(name, bound):
 def test_loihi_emulator_tracks_the_system(name, tau, weights, bound):
     y, ideal, _ = run(
         systems()[name], LoihiSimulator, n_neurons=100, neuron_type=nengo.LIF(),
-        synapse=nengo.Lowpass(tau), target="loihi", weights=weights,
+        synapse=nengo.Lowpass(tau), simulator="loihi", weights=weights,
         ensemble_kwargs=MEMORY_TUNING,
     )
     assert nrmse(y[200:], ideal[200:]) < bound
@@ -170,17 +170,17 @@ def unstable():
         (dict(sys=LegendreDelay(0.1, 2).discretize(0.002)), "dt"),
         (dict(n_neurons=0), "n_neurons"),
         (dict(synapse=nengo.LinearFilter([1, 1], [1, 2, 1])), "synapse"),
-        (dict(synapse=nengo.Alpha(0.01), target="loihi"), "synapse"),
-        (dict(readout_synapse=nengo.Alpha(0.01), target="loihi"), "readout_synapse"),
+        (dict(synapse=nengo.Alpha(0.01), simulator="loihi"), "synapse"),
+        (dict(readout_synapse=nengo.Alpha(0.01), simulator="loihi"), "readout_synapse"),
         (dict(readout_synapse=nengo.LinearFilter([1, 1], [1, 2, 1])), "readout_synapse"),
-        (dict(neuron_type=nengo.LIFRate(), target="loihi"), "neuron_type"),
+        (dict(neuron_type=nengo.LIFRate(), simulator="loihi"), "neuron_type"),
         (dict(neuron_type=nengo.Direct(), weights=True), "weights"),
         (dict(realizer="balanced"), "realizer"),
         (dict(realizer=Balanced(order=3)), "order"),
         (dict(radii=[1.0, 2.0, 3.0]), "radii"),
         (dict(radii=-1.0), "radii"),
         (dict(ensemble_kwargs=dict(radius=2.0)), "ensemble_kwargs"),
-        (dict(target="chip"), "target"),
+        (dict(simulator="chip"), "simulator"),
         (dict(input_rms=0), "input_rms"),
     ],
 )
@@ -210,11 +210,84 @@ def test_large_loihi_transforms_warn():
     kwargs = dict(n_neurons=10, synapse=nengo.Lowpass(0.01), input_high=5.0, input_rms=0.3)
     with nengo.Network():
         with pytest.warns(LargeTransformWarning, match="8-bit"):
-            lin = LinearNetwork(LegendreDelay(0.1, 6), target="loihi", **kwargs)
+            lin = LinearNetwork(LegendreDelay(0.1, 6), simulator="loihi", **kwargs)
         assert np.abs(lin.mapped.A).max() > MAX_RECURRENT_TRANSFORM
         with warnings.catch_warnings():
             warnings.simplefilter("error", LargeTransformWarning)
             LinearNetwork(LegendreDelay(0.1, 6), **kwargs)  # the reference copes
             # a balanced basis keeps the same system's transforms small
-            LinearNetwork(LegendreDelay(0.1, 6), target="loihi",
+            LinearNetwork(LegendreDelay(0.1, 6), simulator="loihi",
                           realizer=RMS(basis=Balanced()), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: LinearNetwork(LegendreDelay(0.1, 3), 10, **kw),
+        lambda **kw: LegendreMemory(3, 0.1, n_neurons=10, **kw),
+        lambda **kw: LegendreMemory(3, 0.1, **kw),  # exact: refused by name all the same
+    ],
+    ids=["LinearNetwork", "LegendreMemory", "exact LegendreMemory"],
+)
+def test_old_target_keyword_names_simulator(make):
+    # one name, one meaning: target is nengo-loihi's simulator flag ('sim', ...);
+    # the layout these networks are made for is simulator="nengo" or "loihi"
+    with nengo.Network() as outer:
+        for value in ("loihi", "nengo", "sim"):
+            with pytest.raises(ValidationError, match=r"simulator='nengo' or 'loihi'") as e:
+                make(target=value)
+            assert e.value.attr == "target"
+            assert "target='sim'" in str(e.value)  # where nengo-loihi's target goes
+    assert outer.networks == []  # refused before joining the network
+
+
+def test_lmu_memory_kwargs_old_target_names_simulator():
+    from nengo_lmu import LMU  # pylint: disable=import-outside-toplevel
+
+    with pytest.raises(ValidationError, match="now called simulator") as e:
+        LMU(4, 3, 1.0, memory_kwargs=dict(n_neurons=5, target="loihi"),
+            add_to_container=False)
+    assert e.value.attr == "memory_kwargs"
+
+
+@pytest.mark.parametrize("weights", [None, False])
+def test_simulator_loihi_lays_out_as_target_loihi_did(weights):
+    # the renamed argument lays the network out as target="loihi" did: neuron
+    # weights by default, the recurrence mapped through the synapse alone (with
+    # weights) or followed by the decode neurons' Lowpass (without), the input
+    # unfiltered into the chip where the recurrence sets the filter
+    from nengo_lmu.loihi_limits import LOIHI_DECODE_TAU  # pylint: disable=C0415
+    from nengo_lmu.mapping import ss2sim  # pylint: disable=import-outside-toplevel
+
+    tau = nengo.Lowpass(0.02)
+    kwargs = dict(synapse=tau, input_high=2.0, input_rms=0.3, weights=weights)
+    with nengo.Network(seed=0):
+        lin = LinearNetwork(LegendreDelay(0.3, 3), 10, simulator="loihi", **kwargs)
+        ref = LinearNetwork(LegendreDelay(0.3, 3), 10, **kwargs)
+        mem = LegendreMemory(3, 0.3, n_neurons=10, simulator="loihi", **kwargs)
+    assert lin.simulator == mem.simulator == "loihi" and ref.simulator == "nengo"
+    assert lin.weights is mem.weights is (weights is None)
+    loop = tau if weights is None else tau.combine(nengo.Lowpass(LOIHI_DECODE_TAU))
+    assert mem.loop_synapse == loop
+    for net in (lin, mem):
+        expected = ss2sim(net.realization.sys if net is lin else _memory_rms(mem), loop, 0.001)
+        np.testing.assert_allclose(net.mapped.A, expected.A)
+        np.testing.assert_allclose(net.mapped.B, expected.B)
+        inputs = [c for c in net.all_connections
+                  if c.pre_obj is net.input and c.post_obj in net.state_ensembles]
+        synapses = [c.synapse for c in inputs]
+        if weights is None:  # unfiltered: the recurrence sets the chip's filter
+            assert synapses and all(syn is None for syn in synapses)
+        else:  # filtered on the host (plus the double exponential's derivative term)
+            assert tau in synapses and None not in synapses
+    assert ref.weights is False  # the reference simulator's default
+    # copies keep it (ParamsInState)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nengo's note on copying passthrough nodes
+        assert lin.copy().simulator == "loihi" and mem.copy().simulator == "loihi"
+
+
+def _memory_rms(mem):
+    """The normalised system a neural LegendreMemory realises."""
+    high = 1.0 / mem.theta if mem.input_high is None else mem.input_high
+    return RMS(mem.radius_rms)(mem.system, high, mem.input_rms).sys

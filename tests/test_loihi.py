@@ -19,7 +19,7 @@ def run_emulator(T=3.0, seed=0, **kwargs):
         stim = nengo.Node(nengo.processes.WhiteSignal(T, high=high, rms=rms, y0=0, seed=seed))
         mem = LegendreMemory(
             order, theta, n_neurons=100, neuron_type=nengo.SpikingRectifiedLinear(),
-            synapse=0.05, input_high=high, input_rms=rms, target="loihi", **kwargs,
+            synapse=0.05, input_high=high, input_rms=rms, simulator="loihi", **kwargs,
         )
         exact = LegendreMemory(order, theta)
         nengo.Connection(stim, mem.input, synapse=None)
@@ -217,7 +217,7 @@ def test_large_ensemble_needs_block_shape():
 def test_memory_input_split_for_loihi():
     """Large input transforms are spread over parallel connections so the
     on/off input neurons never need more than one spike per step."""
-    mem = LegendreMemory(6, 1.0, n_neurons=10, input_rms=0.3, target="loihi")
+    mem = LegendreMemory(6, 1.0, n_neurons=10, input_rms=0.3, simulator="loihi")
     Bp = mem.mapped.B[:, 0]
     assert np.abs(Bp).max() * 0.9 > 1  # would saturate as one connection
     for ens, b in zip(mem.state_ensembles, Bp):
@@ -271,7 +271,7 @@ def test_simulator_latency_is_measured():
 def test_simulator_decode_tau():
     def memory_net(**kwargs):
         with nengo.Network() as net:
-            LegendreMemory(3, 0.1, n_neurons=10, target="loihi", **kwargs)
+            LegendreMemory(3, 0.1, n_neurons=10, simulator="loihi", **kwargs)
         return net
 
     assert loihi.Simulator.model_for(memory_net()).decode_tau == loihi.INPUT_TAU

@@ -115,7 +115,7 @@ def test_exact_memory_unchanged_by_default():
         (dict(n_neurons=10, dt=0.0), "dt"),
         (dict(n_neurons=10, input_high=-1.0), "input_high"),
         (dict(n_neurons=10, input_rms=0.0), "input_rms"),
-        (dict(n_neurons=10, target="gpu"), "target"),
+        (dict(n_neurons=10, simulator="gpu"), "simulator"),
         (dict(n_neurons=1, neuron_type=nengo.Direct(), weights=True), "weights"),
         (dict(n_neurons=10, readout_synapse=nengo.Alpha(0.1)), "readout_synapse"),
     ],

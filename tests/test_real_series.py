@@ -44,11 +44,11 @@ def test_japanese_vowels_on_the_emulator(japanese_vowels, simulator):
     rate = logits.argmax(-1)
     assert np.mean(rate == y_test) > 0.85  # the rate network learnt the problem
     n = 30
-    target, make, kwargs = dict(
+    kind, make, kwargs = dict(
         reference=("nengo", nengo.Simulator, {}),
         emulator=("loihi", Simulator, dict(target="sim")),
     )[simulator]
-    conv = to_spiking(net, 0.02, calibration=(net.inp, x), target=target)
+    conv = to_spiking(net, 0.02, calibration=(net.inp, x), simulator=kind)
     out, spikes = conv.run(make, conv.find(net.inp, net), x_test[:n],
                            conv.find(net.probe, net), parallel=15, **kwargs)
     last = out[:, -1]

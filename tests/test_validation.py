@@ -84,7 +84,7 @@ def memory_net(**kwargs):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(trainable_matrices=True), dict(n_neurons=10), dict(n_neurons=10, target="loihi")],
+    [dict(trainable_matrices=True), dict(n_neurons=10), dict(n_neurons=10, simulator="loihi")],
 )
 @pytest.mark.parametrize("simulator", ["nengo", "nengo_dl"])
 def test_memory_dt_is_checked(kwargs, simulator, restore_precision):
@@ -99,7 +99,7 @@ def test_memory_dt_is_checked(kwargs, simulator, restore_precision):
 
 
 def test_memory_dt_is_checked_on_loihi():
-    net = memory_net(n_neurons=10, target="loihi")
+    net = memory_net(n_neurons=10, simulator="loihi")
     with pytest.raises(BuildError, match=r"dt=0\.001.*dt is 0\.002"):
         nengo_lmu.loihi.Simulator(net, dt=0.002, target="sim", progress_bar=False)
 
@@ -222,7 +222,7 @@ def test_loihi_decode_tau_with_model_is_refused():
         ("weights", True),
         ("neuron_type", nengo.SpikingRectifiedLinear()),
         ("readout_synapse", nengo.Lowpass(0.02)),
-        ("target", "loihi"),
+        ("simulator", "loihi"),
         ("input_high", 2.0),
         ("input_rms", 1.0),
         ("radius_rms", 2.0),
@@ -267,8 +267,8 @@ def test_to_spiking_keeps_neural_memory_configuration():
     assert mem.dt == 0.001  # memory_kwargs win
     # the training dt is not carried over: the deployment's is the default
     assert to_spiking(trained_lmu(neural), 0.01).lmus[0].memory.dt == 0.001
-    # another target brings its own default weights
-    loihi = to_spiking(trained_lmu(neural), 0.01, memory_kwargs=dict(target="loihi"))
+    # another simulator brings its own default weights
+    loihi = to_spiking(trained_lmu(neural), 0.01, memory_kwargs=dict(simulator="loihi"))
     assert loihi.lmus[0].memory.weights is True
     # n_neurons=None asks for the exact memory instead
     exact = to_spiking(trained_lmu(neural), 0.01, memory_kwargs=dict(n_neurons=None))

@@ -36,14 +36,14 @@ DECODER_REG = 0.01
 INPUT_RMS_PER_COPY = 3
 
 
-def loop_synapse(synapse, target, weights):
+def loop_synapse(synapse, simulator, weights):
     """The synapse a recurrence through ``synapse`` really sees.
 
-    On Loihi (``target="loihi"``) a decoded connection (``weights=False``)
+    On Loihi (``simulator="loihi"``) a decoded connection (``weights=False``)
     passes through decode neurons, which add nengo-loihi's
     ``Lowpass(LOIHI_DECODE_TAU)``.
     """
-    if target == "loihi" and not weights:
+    if simulator == "loihi" and not weights:
         return synapse.combine(nengo.Lowpass(LOIHI_DECODE_TAU))
     return synapse
 
@@ -66,19 +66,21 @@ class NeuralRealization:
     and the neural `.LegendreMemory` are built by it.
     """
 
-    def __init__(self, sys, synapse, dt, target="nengo", weights=False, readout_synapse=None):
-        self.sys, self.synapse, self.target, self.weights = sys, synapse, target, weights
-        loop = loop_synapse(synapse, target, weights)
+    def __init__(self, sys, synapse, dt, simulator="nengo", weights=False,
+                 readout_synapse=None):
+        self.sys, self.synapse, self.weights = sys, synapse, weights
+        self.simulator = simulator
+        loop = loop_synapse(synapse, simulator, weights)
         self.mapped = ss2sim(sys, loop, dt=dt)
         # on Loihi the post block's single filter is the largest tau it receives:
         # with weights, the recurrence sets it to tau and the input must come
         # unfiltered; through decode neurons it is 5 ms and the host filters first
-        self.input_synapse = None if target == "loihi" and weights else synapse
+        self.input_synapse = None if simulator == "loihi" and weights else synapse
         self.input_terms = self._derivatives(loop, synapse)
         if readout_synapse is None:
             readout, self.readout_mapped = loop, self.mapped
         else:
-            readout = loop_synapse(readout_synapse, target, weights)
+            readout = loop_synapse(readout_synapse, simulator, weights)
             try:
                 self.readout_mapped = ss2sim(sys, readout, dt=dt)
             except ValidationError as e:  # name the argument the user gave
@@ -86,7 +88,7 @@ class NeuralRealization:
         self.readout_synapse = readout
         self.readout_terms = self._derivatives(readout, readout)
         largest = float(np.abs(self.mapped.A).max())
-        if target == "loihi" and largest > MAX_RECURRENT_TRANSFORM:
+        if simulator == "loihi" and largest > MAX_RECURRENT_TRANSFORM:
             warnings.warn(
                 f"recurrent transforms up to {largest:.3g} (> {MAX_RECURRENT_TRANSFORM:g}): "
                 "Loihi's 8-bit weights will cost much of this network's accuracy. "
@@ -152,7 +154,7 @@ class NeuralRealization:
         whose weight exponent search fails when all its weights are tiny
         (`nengo_lmu.loihi_limits.min_decoded_transform`). Realise a small transform
         ``a`` as ``(a + m) - m`` over two connections, each of magnitude >= m."""
-        if self.target != "loihi" or self.weights:
+        if self.simulator != "loihi" or self.weights:
             return [a]
         m = min_decoded_transform(n_neurons)
         if abs(a) >= m:
@@ -165,7 +167,7 @@ class NeuralRealization:
         step: values beyond the radius saturate. Split an input transform ``b``
         (one state's row) over parallel connections so each carries at most
         ``INPUT_RMS_PER_COPY`` input RMS on every input at once."""
-        if self.target != "loihi":
+        if self.simulator != "loihi":
             return 1
         return max(1, int(np.ceil(np.sum(np.abs(b)) * INPUT_RMS_PER_COPY * input_rms)))
 
@@ -215,12 +217,16 @@ class LinearNetwork(ParamsInState, nengo.Network):
         states to it).
     neuron_type : nengo.neurons.NeuronType, optional
         Default ``nengo.LIF()``.
-    target : {"nengo", "loihi"}, optional
-        ``"loihi"`` lays the network out for nengo-loihi (as
-        `.LegendreMemory` does, see `nengo_lmu.loihi`).
+    simulator : {"nengo", "loihi"}, optional
+        The simulator the network is laid out for: ``"loihi"`` lays it out
+        for nengo-loihi (as `.LegendreMemory` does, see `nengo_lmu.loihi`).
+        (nengo-loihi's own ``target``, e.g. ``"sim"`` for its emulator, is
+        an argument of its simulator: ``nengo_lmu.loihi.Simulator(net,
+        target="sim")``.) ``target=`` here, this argument's old name, is
+        refused with a `~nengo.exceptions.ValidationError` naming it.
     weights : bool, optional
         Neuron-to-neuron recurrent weights instead of decoders; defaults
-        to True for ``target="loihi"``.
+        to True for ``simulator="loihi"``.
     readout_synapse : nengo.LinearFilter or float, optional
         Synapse through which ``state`` decodes the ensembles, with its own
         compensation; None: the loop's (see `.LegendreMemory`).
@@ -267,7 +273,7 @@ class LinearNetwork(ParamsInState, nengo.Network):
     dt = FiniteNumberParam("dt", low=0, low_open=True, optional=True)
     input_high = FiniteNumberParam("input_high", low=0, low_open=True)
     input_rms = FiniteNumberParam("input_rms", low=0, low_open=True)
-    target = EnumParam("target", values=("nengo", "loihi"))
+    simulator = EnumParam("simulator", values=("nengo", "loihi"))
     weights = BoolParam("weights")
     readout_synapse = FiniteSynapseParam("readout_synapse", optional=True)
 
@@ -282,12 +288,13 @@ class LinearNetwork(ParamsInState, nengo.Network):
         input_rms=0.5,
         radii=1.0,
         neuron_type=None,
-        target="nengo",
+        simulator="nengo",
         weights=None,
         readout_synapse=None,
         ensemble_kwargs=None,
         **kwargs,
     ):
+        refuse_old_target(kwargs, self)
         kwargs.setdefault("label", "LinearNetwork")
         super().__init__(**kwargs)
         self.sys = _checked_system(sys, dt, self)
@@ -297,14 +304,14 @@ class LinearNetwork(ParamsInState, nengo.Network):
         self.input_rms = input_rms
         self.input_high = _band(self.sys) if input_high is None else input_high
         self.neuron_type = nengo.LIF() if neuron_type is None else neuron_type
-        self.target = target
-        self.weights = (target == "loihi") if weights is None else weights
+        self.simulator = simulator
+        self.weights = (self.simulator == "loihi") if weights is None else weights
         self.readout_synapse = readout_synapse
         if isinstance(self.neuron_type, nengo.Direct) and self.weights:
             raise ValidationError(
                 "Direct neurons cannot use neuron-to-neuron weights", "weights", obj=self
             )
-        self._check_target()
+        self._check_simulator()
         realizer = RMS() if realizer is None else realizer
         if not isinstance(realizer, Realizer):
             raise ValidationError(
@@ -336,7 +343,7 @@ class LinearNetwork(ParamsInState, nengo.Network):
         )
         self.realizer = realizer
         realization = NeuralRealization(
-            realized, self.synapse, dt, self.target, self.weights, self.readout_synapse
+            realized, self.synapse, dt, self.simulator, self.weights, self.readout_synapse
         )
         self.mapped = realization.mapped
         with self:
@@ -357,8 +364,8 @@ class LinearNetwork(ParamsInState, nengo.Network):
                 **ensemble_kwargs,
             )
 
-    def _check_target(self):
-        if self.target != "loihi":
+    def _check_simulator(self):
+        if self.simulator != "loihi":
             return
         for name in ("synapse", "readout_synapse"):
             syn = getattr(self, name)
@@ -376,6 +383,23 @@ class LinearNetwork(ParamsInState, nengo.Network):
                 attr="neuron_type",
                 obj=self,
             )
+
+
+def refuse_old_target(kwargs, obj):
+    """Refuse ``target=`` in a network's ``kwargs``: the old name of its
+    ``simulator`` (the layout, "nengo" or "loihi"). ``target`` means only
+    nengo-loihi's own simulator flag (``"sim"``, ``"simreal"``, ``"loihi"``),
+    as in `.to_spiking`, which refuses its old ``target`` likewise."""
+    if "target" in kwargs:
+        name = type(obj).__name__
+        raise ValidationError(
+            f"is now called simulator: the simulator the connections are laid out "
+            f"for, {name}(..., simulator='nengo' or 'loihi'); nengo-loihi's own "
+            "target (e.g. 'sim', its emulator) goes to its simulator, "
+            "nengo_lmu.loihi.Simulator(net, target='sim')",
+            attr="target",
+            obj=obj,
+        )
 
 
 def _checked_system(sys, dt, obj):

@@ -216,8 +216,15 @@ class LMU(ParamsInState, nengo.Network):
         known = set(inspect.signature(LegendreMemory).parameters) - {"kwargs"}
         known |= set(inspect.signature(nengo.Network).parameters)
         for key in sorted(set(memory_kwargs) - known):
+            # target: simulator's old name (nengo-loihi's target goes to its simulator)
+            hint = (
+                " (now called simulator: simulator='nengo' or 'loihi')"
+                if key == "target"
+                else ""
+            )
             raise ValidationError(
-                f"{key!r} is not an argument of LegendreMemory", attr="memory_kwargs",
+                f"{key!r} is not an argument of LegendreMemory{hint}",
+                attr="memory_kwargs",
                 obj=self,
             )
         own = {"order", "theta", "memory_d", "method", "trainable_theta", "label"}

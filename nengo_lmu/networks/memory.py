@@ -12,6 +12,7 @@ from nengo_lmu.networks.linear import (
     NeuralRealization,
     check_ensemble_kwargs,
     loop_synapse,
+    refuse_old_target,
     state_node,
 )
 from nengo_lmu.params import FiniteNumberParam, FiniteSynapseParam, IntegerParam, ParamsInState
@@ -95,15 +96,20 @@ class LegendreMemory(ParamsInState, nengo.Network):
         input peaks but more resolution, which pays where spike noise
         dominates: Loihi's tuning (see `nengo_lmu.loihi.MEMORY_TUNING`)
         takes 2.5.
-    target : {"nengo", "loihi"}, optional
-        Default ``"nengo"``. ``"loihi"`` lays the connections out for nengo-loihi (see
+    simulator : {"nengo", "loihi"}, optional
+        The simulator the connections are laid out for; default ``"nengo"``.
+        ``"loihi"`` lays them out for nengo-loihi (see
         `nengo_lmu.loihi`): the input reaches the chip once per Lowpass it
         must see, and without ``weights`` the recurrence is mapped through
         ``synapse`` followed by the 5 ms decode-neuron Lowpass.
+        (nengo-loihi's own ``target``, e.g. ``"sim"`` for its emulator, is
+        an argument of its simulator: ``nengo_lmu.loihi.Simulator(net,
+        target="sim")``.) ``target=`` here, this argument's old name, is
+        refused with a `~nengo.exceptions.ValidationError` naming it.
     weights : bool, optional
         Connect neurons to neurons (``solver=LstsqL2(weights=True)``)
         instead of through decoders; on Loihi this avoids decode neurons.
-        Defaults to True for ``target="loihi"`` (the more accurate there:
+        Defaults to True for ``simulator="loihi"`` (the more accurate there:
         state NRMSE on the emulator 0.146 ± 0.009 against 0.212 ± 0.027
         through decode neurons, nengo-loihi's tuning, mean ± population
         standard deviation over 5 seeds in
@@ -189,7 +195,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         "input_high",
         "input_rms",
         "radius_rms",
-        "target",
+        "simulator",
         "weights",
         "ensemble_kwargs",
         "readout_synapse",
@@ -206,7 +212,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
     input_high = FiniteNumberParam("input_high", low=0, low_open=True, optional=True)
     input_rms = FiniteNumberParam("input_rms", low=0, low_open=True)
     radius_rms = FiniteNumberParam("radius_rms", low=0, low_open=True)
-    target = EnumParam("target", values=("nengo", "loihi"))
+    simulator = EnumParam("simulator", values=("nengo", "loihi"))
     weights = BoolParam("weights", optional=True)
     readout_synapse = FiniteSynapseParam("readout_synapse", optional=True)
     trainable_theta = BoolParam("trainable_theta")
@@ -226,7 +232,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         input_high=None,
         input_rms=None,
         radius_rms=None,
-        target=None,
+        simulator=None,
         weights=None,
         ensemble_kwargs=None,
         readout_synapse=None,
@@ -235,6 +241,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         sample_period=None,
         **kwargs,
     ):
+        refuse_old_target(kwargs, self)
         kwargs.setdefault("label", "LegendreMemory")
         super().__init__(**kwargs)
         self.order = order
@@ -258,8 +265,8 @@ class LegendreMemory(ParamsInState, nengo.Network):
         self.input_high = input_high
         self.input_rms = 0.5 if input_rms is None else input_rms
         self.radius_rms = RMS_PER_RADIUS if radius_rms is None else radius_rms
-        self.target = "nengo" if target is None else target
-        self.weights = (self.target == "loihi") if weights is None else weights
+        self.simulator = "nengo" if simulator is None else simulator
+        self.weights = (self.simulator == "loihi") if weights is None else weights
         self.readout_synapse = readout_synapse
         self.ensemble_kwargs = check_ensemble_kwargs(ensemble_kwargs, self)
         self.trainable_theta = trainable_theta
@@ -407,7 +414,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
     @property
     def loop_synapse(self):
         """The synapse the recurrence really sees (with Loihi's decode Lowpass)."""
-        return loop_synapse(self.synapse, self.target, self.weights)
+        return loop_synapse(self.synapse, self.simulator, self.weights)
 
     def _build_neural(self, ensemble_kwargs):
         """The memory as `.NeuralRealization` lays out any linear system (as a
@@ -423,7 +430,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
                 f"must be a nengo.Lowpass (got {readout!r})", "readout_synapse", obj=self
             )
         neural = NeuralRealization(
-            realization.sys, self.synapse, self.dt, self.target, self.weights, readout
+            realization.sys, self.synapse, self.dt, self.simulator, self.weights, readout
         )
         self.mapped = neural.mapped
         self.state = state_node(self.memory_d * q, self.dt, f"{self}", window=self.theta)
