@@ -4,7 +4,9 @@ import argparse
 import contextlib
 import fcntl
 import json
+import math
 import os
+import pathlib
 import time
 import warnings
 
@@ -25,7 +27,11 @@ def argument_parser(doc):
 
     ``--tiny`` runs a configuration small enough for the test suite (one seed,
     short runs, few samples: that the script works, not its figures);
-    ``--results DIR`` names the results folder.
+    ``--results DIR`` names the results folder. Every option a benchmark adds
+    is checked as it is parsed (`positive_int`, `positive_float`,
+    `presentation_time`, `random_seed`, `thread_pools`, `Distinct`;
+    `parse_args`): a bad value ends the script before any work, with a line
+    naming the option.
     """
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument(
@@ -33,18 +39,136 @@ def argument_parser(doc):
         help="a configuration for tests: one seed, short runs, few samples",
     )
     parser.add_argument(
-        "--results", metavar="DIR", default=os.environ.get(ENV),
+        "--results", metavar="DIR", default=os.environ.get(ENV) or None,
         help=f"folder for the results JSON (default: ${ENV}, else benchmarks/results)",
     )
     return parser
 
 
-def parse_args(parser, args=None):
-    """Parse; ``--tiny`` must name its results folder (never benchmarks/results)."""
-    args = parser.parse_args(args)
+def parse_args(parser, args=None, tiny_overrides=()):
+    """Parse; ``--tiny`` must name its results folder (never benchmarks/results),
+    and takes none of ``tiny_overrides`` (the options whose values it sets:
+    given with it, they would be ignored). ``--results`` must not name a file."""
+    # the overridden options start out unset (a sentinel): those left unset
+    # were not given, and get their defaults afterwards
+    unset = object()
+    dests = {option: option.lstrip("-").replace("-", "_") for option in tiny_overrides}
+    args = parser.parse_args(args, argparse.Namespace(**{d: unset for d in dests.values()}))
+    given = [option for option, dest in dests.items() if getattr(args, dest) is not unset]
+    for dest in dests.values():
+        if getattr(args, dest) is unset:
+            setattr(args, dest, parser.get_default(dest))
+    if args.tiny and given:
+        parser.error(f"argument {given[0]}: not allowed with --tiny, which sets it")
     if args.tiny and not args.results:
         parser.error(f"--tiny needs --results DIR (or ${ENV}): it would replace the results")
+    if args.results is not None:
+        where = f"${ENV}" if args.results is parser.get_default("results") else "--results"
+        check_folder(parser, where, args.results)
     return args
+
+
+def folder_path(text):
+    """An argparse ``type``: a folder's path (not empty: ``pathlib.Path("")``
+    would be the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty folder name")
+    return pathlib.Path(text)
+
+
+def check_folder(parser, option, folder):
+    """``parser.error`` unless ``folder`` is a folder, or one that can be made,
+    that can be written to: checked before the work, not when it is written."""
+    folder = os.fspath(folder)
+    if not folder.strip():
+        parser.error(f"argument {option}: an empty folder name")
+    existing = os.path.abspath(folder)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        parser.error(f"argument {option}: {existing!r} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        parser.error(f"argument {option}: cannot write in {existing!r}")
+
+
+def positive_int(text):
+    """An argparse ``type``: a whole number at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def positive_float(text):
+    """An argparse ``type``: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, not {text!r}")
+    return value
+
+
+def presentation_time(text):
+    """An argparse ``type``: seconds a sample is presented to a spiking network,
+    a whole number (at least one) of `nengo_lmu.spiking.to_spiking`'s default
+    ``dt`` steps (`spiking_conversions` converts at that ``dt``)."""
+    from nengo.exceptions import ValidationError  # noqa: PLC0415
+
+    from nengo_lmu.spiking import presentation_steps  # noqa: PLC0415
+
+    value = positive_float(text)
+    try:
+        presentation_steps(value, PRESENTATION_DT)
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError(error.args[0]) from None
+    return value
+
+
+#: the simulator step of `spiking_conversions` (`nengo_lmu.spiking.to_spiking`'s default)
+PRESENTATION_DT = 0.001
+
+#: the largest seed NumPy's ``RandomState`` (and so every benchmark) takes
+MAX_SEED = 2**32 - 1
+
+
+def random_seed(text):
+    """An argparse ``type``: a seed, a whole number in ``0 .. 2**32 - 1``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed is in 0 .. {MAX_SEED}, not {value}")
+    return value
+
+
+def thread_pools(text):
+    """An argparse ``type``: ``INTER,INTRA``, two whole numbers at least 1, as a pair."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected INTER,INTRA (e.g. 2,1), not {text!r}")
+    try:
+        return tuple(positive_int(part.strip()) for part in parts)
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"expected INTER,INTRA (e.g. 2,1): {error}") from None
+
+
+class Distinct(argparse.Action):
+    """An argparse ``action`` for a list option: refuses a value given twice
+    (a seed or dataset run twice would count twice in the means)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = []
+        for value in values:
+            if value in seen:
+                parser.error(f"argument {option_string}: {value!r} given twice")
+            seen.append(value)
+        setattr(namespace, self.dest, values)
 
 
 def simulator(kind, net, dt=0.001):

@@ -29,8 +29,13 @@ TUNINGS = {
     "neural (LIF 400-490 Hz)": dict(max_rates=nengo.dists.Uniform(400, 490)),
 }
 
+def arguments(argv=None):
+    """The command line (``argv``, by default ``sys.argv``), checked."""
+    return parse_args(argument_parser(__doc__), argv)
+
+
 if __name__ == "__main__":
-    args = parse_args(argument_parser(__doc__))
+    args = arguments()
     started = time.time()
     seeds, c, skip = (TINY["seeds"], TINY["config"], TINY["skip"]) if args.tiny else (
         SEEDS, CONFIG, SKIP

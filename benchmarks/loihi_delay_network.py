@@ -43,13 +43,18 @@ def run(kind, seed, c, readout=True, **kwargs):
     return run_memory(
         kind, c["order"], c["theta"], c["high"], c["rms"], c["T"], seed, skip=500,
         n_neurons=c["n_neurons"], neuron_type=nengo.LIF(), synapse=c["tau"],
-        target="loihi" if kind == "loihi" else "nengo",
+        simulator="loihi" if kind == "loihi" else "nengo",
         readout_synapse=c["readout_tau"] if readout else None, **kwargs,
     )
 
 
+def arguments(argv=None):
+    """The command line (``argv``, by default ``sys.argv``), checked."""
+    return parse_args(argument_parser(__doc__), argv)
+
+
 if __name__ == "__main__":
-    args = parse_args(argument_parser(__doc__))
+    args = arguments()
     started = time.time()
     seeds, c = (TINY["seeds"], TINY["config"]) if args.tiny else (SEEDS, CONFIG)
     runs = {

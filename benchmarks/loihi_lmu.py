@@ -4,7 +4,7 @@ Order 6, theta = 1 s, tau = 0.1 s, 100 SpikingRectifiedLinear per state,
 2 Hz white noise of RMS 0.3 (the example's), set_defaults tuning. State NRMSE
 of the memory against the exact memory, pooled over the 6 states, for:
 
-* ours (nengo_lmu, target="loihi"): neuron-to-neuron weights (default), and
+* ours (nengo_lmu, simulator="loihi"): neuron-to-neuron weights (default), and
   through decode neurons (double-exponential mapping), with the example's
   tuning; and with neuron weights and `nengo_lmu.loihi.MEMORY_KWARGS` ("Loihi
   tuning": 150-200 Hz, states at 2.5 RMS per radius);
@@ -73,13 +73,18 @@ def ours(kind, seed, c, weights, **kwargs):
         kind, c["order"], c["theta"], c["high"], c["rms"], c["T"], seed,
         skip=int(c["skip_s"] / 0.001), n_neurons=c["n_neurons"], probe_synapse=c["probe_tau"],
         neuron_type=nengo.SpikingRectifiedLinear(), synapse=c["tau"],
-        target="loihi" if kind == "loihi" else "nengo", weights=weights, **kwargs,
+        simulator="loihi" if kind == "loihi" else "nengo", weights=weights, **kwargs,
     )
     return dict(state=r["state"])
 
 
+def arguments(argv=None):
+    """The command line (``argv``, by default ``sys.argv``), checked."""
+    return parse_args(argument_parser(__doc__), argv)
+
+
 if __name__ == "__main__":
-    args = parse_args(argument_parser(__doc__))
+    args = arguments()
     started = time.time()
     seeds, c = (TINY["seeds"], TINY["config"]) if args.tiny else (SEEDS, CONFIG)
     runs = {

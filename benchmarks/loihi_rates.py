@@ -36,7 +36,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 
-from common import argument_parser, parse_args, write_results  # noqa: E402
+from common import (  # noqa: E402
+    Distinct, argument_parser, parse_args, positive_float, random_seed, write_results)
 from ucr import fit_parallel, summary, test_subset  # noqa: E402  (the same model, spreads, subsets)
 
 #: dataset -> test series run spiking (the emulator's time grows with length)
@@ -99,12 +100,23 @@ def run(name, n_test, seed, rates, model, epochs, train_n):
     return result
 
 
-def main():
+def arguments(argv=None):
+    """The command line (``argv``, by default ``sys.argv``), checked."""
     parser = argument_parser(__doc__)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--rates", type=float, nargs="+",
-                        default=[1000.0, 500.0, 250.0, 125.0])
-    args = parse_args(parser)
+    parser.add_argument("--seeds", type=random_seed, nargs="+", action=Distinct, default=[0, 1])
+    parser.add_argument("--rates", type=positive_float, nargs="+", action=Distinct,
+                        default=[1000.0, 500.0, 250.0, 125.0], help="peak rates, Hz")
+    args = parse_args(parser, argv, tiny_overrides=["--seeds"])
+    # (each rate's results are under its name, "{rate:g} Hz")
+    names = [f"{rate:g}" for rate in args.rates]
+    for rate, name in zip(args.rates, names):
+        if names.count(name) > 1:
+            parser.error(f"argument --rates: {rate!r} and another rate both read {name} Hz")
+    return args
+
+
+def main():
+    args = arguments()
     datasets, model, epochs, train_n, rates = DATASETS, MODEL, TRAIN["epochs"], None, args.rates
     if args.tiny:
         datasets, model, epochs, train_n = (

@@ -33,7 +33,7 @@ import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common import argument_parser, parse_args, write_results  # noqa: E402
+from common import argument_parser, parse_args, positive_int, write_results  # noqa: E402
 from nengo_lmu.parallel import CONVOLUTIONS  # noqa: E402
 
 MODEL = dict(units=128, order=64, input_d=1, n_out=10, batch=16)
@@ -115,10 +115,15 @@ def entry(median, times):
     return e
 
 
-if __name__ == "__main__":
+def arguments(argv=None):
+    """The command line (``argv``, by default ``sys.argv``), checked."""
     parser = argument_parser(__doc__)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parse_args(parser)
+    parser.add_argument("--rounds", type=positive_int, default=3)
+    return parse_args(parser, argv, tiny_overrides=["--rounds"])
+
+
+def main():
+    args = arguments()
     started = time.time()
     m, lengths, repeats = (
         (TINY["model"], TINY["lengths"], TINY["repeats"]) if args.tiny
@@ -134,3 +139,7 @@ if __name__ == "__main__":
         "seconds": time.time() - started,
     }
     write_results("parallel_convolution", results, args.results)
+
+
+if __name__ == "__main__":
+    main()

@@ -32,7 +32,9 @@ import tensorflow as tf  # noqa: E402
 
 import nengo_lmu  # noqa: E402
 import nengo_lmu.dl  # noqa: E402
-from common import argument_parser, parse_args, write_results  # noqa: E402
+from common import (  # noqa: E402
+    Distinct, argument_parser, check_folder, folder_path, parse_args, positive_int,
+    random_seed, write_results)
 from nengo_lmu.datasets import ps_digits  # noqa: E402
 
 HERE = pathlib.Path(__file__).parent
@@ -147,19 +149,27 @@ def train_parallel(seed, epochs, batch=64, lr=3e-3, model=None, examples=None):
     return net, figures(seed, result, history.history["accuracy"], n_test, seconds)
 
 
-def main():
+def arguments(argv=None):
+    """The command line (``argv``, by default ``sys.argv``), checked."""
     parser = argument_parser(__doc__)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--seeds", type=random_seed, nargs="+", action=Distinct,
+                        default=[0, 1, 2, 3, 4])
+    parser.add_argument("--epochs", type=positive_int, default=60)
     parser.add_argument(
-        "--params", metavar="DIR", type=pathlib.Path, default=HERE / "out",
+        "--params", metavar="DIR", type=folder_path, default=HERE / "out",
         help="folder for each seed's trained parameters (default: benchmarks/out)",
     )
     parser.add_argument(
         "--parallel", action="store_true",
         help="train through nengo_lmu.parallel (writes psdigits_parallel.json)",
     )
-    args = parse_args(parser)
+    args = parse_args(parser, argv, tiny_overrides=["--seeds", "--epochs"])
+    check_folder(parser, "--params", args.params)
+    return args
+
+
+def main():
+    args = arguments()
     model, examples = MODEL, None
     if args.tiny:
         args.seeds, args.epochs = TINY["seeds"], TINY["epochs"]

@@ -40,7 +40,8 @@ import numpy as np  # noqa: E402
 
 import psdigits  # noqa: E402
 from common import (  # noqa: E402
-    argument_parser, parse_args, spiking_conversions, write_results)
+    Distinct, argument_parser, parse_args, positive_int, presentation_time, random_seed,
+    spiking_conversions, write_results)
 
 from nengo_lmu import loihi  # noqa: E402
 from nengo_lmu.datasets import ps_digits  # noqa: E402
@@ -68,13 +69,21 @@ def evaluate(conv, net, simulator, x, y, parallel, **sim_kwargs):
     }
 
 
-def main():
+def arguments(argv=None):
+    """The command line (``argv``, by default ``sys.argv``), checked."""
     parser = argument_parser(__doc__)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--presentation", type=float, default=0.02)
-    parser.add_argument("--defaults-digits", type=int, default=100)
-    args = parse_args(parser)
+    parser.add_argument("--seeds", type=random_seed, nargs="+", action=Distinct,
+                        default=[0, 1, 2, 3, 4])
+    parser.add_argument("--epochs", type=positive_int, default=40)
+    parser.add_argument("--presentation", type=presentation_time, default=0.02,
+                        help="seconds each input step is presented")
+    parser.add_argument("--defaults-digits", type=positive_int, default=100)
+    return parse_args(parser, argv,
+                      tiny_overrides=["--seeds", "--epochs", "--defaults-digits"])
+
+
+def main():
+    args = arguments()
     model, examples, digits = None, None, None
     if args.tiny:
         args.seeds, args.epochs = TINY["seeds"], TINY["epochs"]

@@ -59,7 +59,7 @@ def run(kind, sys, basis, seed, c):
             sys, c["n_neurons"], synapse=nengo.Lowpass(c["tau"]),
             realizer=RMS(c["rms_per_radius"], basis=basis), input_high=c["high"],
             input_rms=c["rms"], neuron_type=nengo.LIF(), ensemble_kwargs=MEMORY_TUNING,
-            target="loihi" if kind == "loihi" else "nengo",
+            simulator="loihi" if kind == "loihi" else "nengo",
         )
         nengo.Connection(stim, lin.input, synapse=None)
         p_u, p_y = nengo.Probe(stim), nengo.Probe(lin.output)
@@ -81,8 +81,13 @@ def run(kind, sys, basis, seed, c):
     )
 
 
+def arguments(argv=None):
+    """The command line (``argv``, by default ``sys.argv``), checked."""
+    return parse_args(argument_parser(__doc__), argv)
+
+
 if __name__ == "__main__":
-    args = parse_args(argument_parser(__doc__))
+    args = arguments()
     started = time.time()
     seeds, c = (TINY["seeds"], TINY["config"]) if args.tiny else (SEEDS, CONFIG)
     runs = {}

@@ -63,7 +63,9 @@ import tensorflow as tf  # noqa: E402
 
 import nengo_lmu  # noqa: E402
 import nengo_lmu.dl  # noqa: E402
-from common import argument_parser, parse_args, read_results, write_results  # noqa: E402
+from common import (  # noqa: E402
+    Distinct, argument_parser, parse_args, positive_int, read_results, thread_pools,
+    write_results)
 
 #: sequence length, memory order and hidden units of the timed models
 SIZE = dict(steps=784, order=256, units=212)
@@ -321,23 +323,31 @@ def time_models(batch, rounds, steps, rng, size=SIZE, configs=ALL_CONFIGS):
     return {name: float(np.median(t)) for name, t in times.items()}, times
 
 
-def main():
+def arguments(argv=None):
+    """The command line (``argv``, by default ``sys.argv``), checked."""
     parser = argument_parser(__doc__)
-    parser.add_argument("--batch", type=int, nargs="+", default=[32, 100])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=4, help="training steps per timing")
+    parser.add_argument("--batch", type=positive_int, nargs="+", action=Distinct,
+                        default=[32, 100])
+    parser.add_argument("--rounds", type=positive_int, default=3)
+    parser.add_argument("--steps", type=positive_int, default=4,
+                        help="training steps per timing")
     parser.add_argument(
-        "--threads", default=None, help="INTER,INTRA: TensorFlow's thread pools"
+        "--threads", type=thread_pools, default=None, metavar="INTER,INTRA",
+        help="TensorFlow's thread pools (default: TensorFlow's choice)",
     )
-    parser.add_argument("--configs", nargs="+", default=list(ALL_CONFIGS),
+    parser.add_argument("--configs", nargs="+", action=Distinct, default=list(ALL_CONFIGS),
                         choices=ALL_CONFIGS, help="configurations to time")
-    args = parse_args(parser)
+    return parse_args(parser, argv, tiny_overrides=["--batch", "--rounds", "--steps"])
+
+
+def main():
+    args = arguments()
     size = SIZE
     if args.tiny:
         size, args.batch = TINY["size"], TINY["batch"]
         args.rounds, args.steps = TINY["rounds"], TINY["steps"]
     if args.threads:  # before TensorFlow runs anything
-        inter, intra = (int(n) for n in args.threads.split(","))
+        inter, intra = args.threads
         tf.config.threading.set_inter_op_parallelism_threads(inter)
         tf.config.threading.set_intra_op_parallelism_threads(intra)
 
@@ -348,7 +358,8 @@ def main():
         "model": size,
         "rounds": args.rounds,
         "steps_per_timing": args.steps,
-        "tensorflow_threads (inter, intra)": args.threads or "default",
+        "tensorflow_threads (inter, intra)": (
+            ",".join(map(str, args.threads)) if args.threads else "default"),
         "batches": {},
     }
     for batch in args.batch:

@@ -72,6 +72,7 @@ with ``--per-step``, ``ucr_channels.json`` with ``--channel-memories``,
 ``ucr_channels_per_step.json`` with both).
 """
 
+import argparse
 import concurrent.futures
 import contextlib
 import multiprocessing
@@ -89,7 +90,8 @@ import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 
 from common import (  # noqa: E402
-    add_results, argument_parser, parse_args, spiking_conversions)
+    Distinct, add_results, argument_parser, parse_args, positive_int, presentation_time,
+    random_seed, spiking_conversions)
 
 #: (the quick ones first: results are written after each dataset)
 DATASETS = ["BasicMotions", "JapaneseVowels", "ArrowHead", "OSULeaf", "ACSF1"]
@@ -398,18 +400,25 @@ def summary(results):
     return out
 
 
-def main():
+def arguments(argv=None):
+    """The command line (``argv``, by default ``sys.argv``), checked; and its parser."""
     parser = argument_parser(__doc__)
-    parser.add_argument("--datasets", nargs="*", default=None,
+    parser.add_argument("--datasets", nargs="*", type=dataset_name, action=Distinct,
+                        default=None,
                         help="datasets to run (none: only rewrite the file's anchors)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--presentation", type=float, default=0.02)
-    parser.add_argument("--test", type=int, default=None,
+    parser.add_argument("--seeds", type=random_seed, nargs="+", action=Distinct,
+                        default=[0, 1, 2, 3, 4])
+    parser.add_argument("--presentation", type=presentation_time, default=0.02,
+                        help="seconds each input step is presented")
+    parser.add_argument("--test", type=positive_int, default=None,
                         help="spiking runs on N test series spread over the split (default all)")
     add_run_options(parser)
-    args = parse_args(parser)
-    if args.test is not None and args.test < 1:
-        parser.error("--test must be at least 1 (or left out: all test series)")
+    args = parse_args(parser, argv, tiny_overrides=TINY_OVERRIDES + ["--test"])
+    return parser, args
+
+
+def main():
+    parser, args = arguments()
     model, config = run_settings(parser, args, DATASETS)
     results = results_name("ucr", args)
     if args.tiny:
@@ -450,14 +459,29 @@ def add_run_options(parser):
     """The options of every run of these datasets' peers: ``--jobs``,
     ``--per-step``, ``--channel-memories`` and (hidden) ``--train N``, the
     first N training series."""
-    parser.add_argument("--jobs", type=int, default=1,
+    parser.add_argument("--jobs", type=positive_int, default=1,
                         help="runs (dataset, seed) at once, each in its own process")
     parser.add_argument("--per-step", action="store_true",
                         help="loss on every step; classes from the readout's mean over a series")
     parser.add_argument("--channel-memories", action="store_true",
                         help="memory_d = input_d for both peers "
                              "(default datasets: the multi-dimensional ones)")
-    parser.add_argument("--train", type=int, default=None, help=argparse_suppress())
+    parser.add_argument("--train", type=positive_int, default=None, help=argparse.SUPPRESS)
+
+
+#: the options of `add_run_options`' parsers that ``--tiny`` sets (`run_settings`)
+TINY_OVERRIDES = ["--datasets", "--seeds", "--train"]
+
+
+def dataset_name(text):
+    """An argparse ``type``: a dataset `nengo_lmu.datasets.ucr` loads."""
+    from nengo_lmu.datasets import ucr_names  # noqa: PLC0415
+
+    names = ucr_names()
+    if text not in names:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a dataset shipped with sktime ({', '.join(names)})")
+    return text
 
 
 def run_settings(parser, args, datasets):
@@ -465,8 +489,8 @@ def run_settings(parser, args, datasets):
     ``--datasets`` left out: ``datasets``, with ``--channel-memories`` those of
     `MULTIVARIATE`; ``--tiny``: `TINY`'s datasets, seeds, training series and
     model)."""
-    if args.jobs < 1:
-        parser.error("--jobs must be at least 1")
+    if args.jobs < 1:  # (a parser of its own may not check it)
+        parser.error("argument --jobs: must be at least 1")
     if args.datasets is None:
         args.datasets = default_datasets(datasets, args)
     model = MODEL
@@ -551,12 +575,6 @@ def runner(jobs):
         pool.shutdown()
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def argparse_suppress():
-    import argparse  # noqa: PLC0415
-
-    return argparse.SUPPRESS
 
 
 if __name__ == "__main__":

@@ -43,7 +43,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 import ucr  # noqa: E402
-from common import add_results, argument_parser, parse_args  # noqa: E402
+from common import (  # noqa: E402
+    Distinct, add_results, argument_parser, parse_args, random_seed)
 
 #: the three smallest (ucr.json: keras-lmu trains OSULeaf and ACSF1 for minutes a seed)
 DATASETS = ["BasicMotions", "JapaneseVowels", "ArrowHead"]
@@ -84,12 +85,19 @@ def compare(runs):
     return entry
 
 
-def main():
+def arguments(argv=None):
+    """The command line (``argv``, by default ``sys.argv``), checked; and its parser."""
     parser = argument_parser(__doc__)
-    parser.add_argument("--datasets", nargs="+", default=None)
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(20)))
+    parser.add_argument("--datasets", nargs="+", type=ucr.dataset_name, action=Distinct,
+                        default=None)
+    parser.add_argument("--seeds", type=random_seed, nargs="+", action=Distinct,
+                        default=list(range(20)))
     ucr.add_run_options(parser)
-    args = parse_args(parser)
+    return parser, parse_args(parser, argv, tiny_overrides=ucr.TINY_OVERRIDES)
+
+
+def main():
+    parser, args = arguments()
     model, config = ucr.run_settings(parser, args, DATASETS)
     results = ucr.results_name("ucr_seeds", args)
     started = time.time()
