@@ -154,7 +154,8 @@ class DemoSettings:
         from nengo.params import EnumParam, StringParam
 
         from nengo_lmu.legendre import check_order
-        from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
+        from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param, check_seed
+        from nengo_lmu.system import whole_steps
 
         def positive(name, low=0, low_open=True, high=None):
             param = FiniteNumberParam(name, low=low, low_open=low_open, high=high)
@@ -171,21 +172,14 @@ class DemoSettings:
             refuse("theta", f"{self.theta:g} is shorter than one step (one pixel): "
                    "the window is in steps, at least 1")
         positive("presentation_time")
-        steps = self.presentation_time / self.dt
-        if round(steps) < 1 or abs(steps - round(steps)) > 1e-6:
-            refuse(
-                "presentation_time",
-                f"{self.presentation_time:g} is not a whole number of "
-                f"{self.dt * 1000:g} ms simulator steps (at least one)",
-            )
+        whole_steps(self.presentation_time, self.dt, "presentation_time", self)
         for name in ("units", "epochs", "batch", "train_digits", "test_digits",
                      "memory_neurons"):
             setattr(self, name, check_param(IntegerParam(name, low=1), getattr(self, name), self))
         from nengo_lmu.networks.lmu import check_weights_fit
 
         check_weights_fit(self.units, self.order, input_to_hidden=True, obj=self)
-        # NumPy's RandomState, which Nengo seeds with it, takes seeds below 2**32
-        self.seed = check_param(IntegerParam("seed", low=0, high=2**32 - 1), self.seed, self)
+        self.seed = check_seed(self.seed)
         self.neuron_type = check_param(
             EnumParam("neuron_type", values=tuple(NEURON_TYPES)), self.neuron_type, self
         )

@@ -60,7 +60,13 @@ from nengo_lmu.loihi_limits import (  # noqa: F401  (part of this module's API)
     min_decoded_transform,
 )
 from nengo_lmu.networks.memory import LegendreMemory
-from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_network, check_param
+from nengo_lmu.params import (
+    FiniteNumberParam,
+    IntegerParam,
+    check_network,
+    check_param,
+    check_seed,
+)
 from nengo_lmu.paths import base_object
 
 #: The tuning `nengo_loihi.set_defaults` gives ensembles, passed explicitly so
@@ -263,7 +269,7 @@ class Simulator(nengo_loihi.Simulator):
         network = check_network(network)
         dt = _check_dt(dt)
         target = _check_target(target)
-        seed = check_param(IntegerParam("seed", low=0, high=2**32 - 1, optional=True), seed)
+        seed = check_seed(seed, optional=True)
         precompute = check_param(BoolParam("precompute", optional=True), precompute)
         remove_passthrough = check_param(BoolParam("remove_passthrough"), remove_passthrough)
         if hardware_options and (target or ("loihi" if HAS_NXSDK else "sim")) != "loihi":

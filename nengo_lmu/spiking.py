@@ -33,6 +33,7 @@ from nengo_lmu.networks.memory import LegendreMemory
 from nengo_lmu.params import FiniteNumberParam, FiniteSynapseParam, IntegerParam, check_param
 from nengo_lmu.paths import base_object, copy_network, counterpart, index_of, object_at
 from nengo_lmu.progress import as_progress_bar, tracker
+from nengo_lmu.system import whole_steps
 
 #: rate neuron type -> spiking counterpart with the same mean output
 SPIKING_EQUIVALENTS = {
@@ -775,22 +776,15 @@ def presentation_steps(presentation_time, dt):
     """Simulator steps of ``dt`` per presentation of a sample.
 
     Refuses a ``presentation_time`` that is not a whole number of steps, at
-    least one: a sample is held for whole steps (and a sampled memory steps
-    once per presentation).
+    least one (`.system.whole_steps`): a sample is held for whole steps (and
+    a sampled memory steps once per presentation).
 
     Examples
     --------
     >>> presentation_steps(0.02, 0.001)
     20
     """
-    steps = int(round(presentation_time / dt))
-    if steps < 1 or not np.isclose(steps * dt, presentation_time, rtol=1e-6, atol=0):
-        raise ValidationError(
-            f"{presentation_time:g} s is not a whole number (at least one) of the "
-            f"simulator's dt={dt:g} s steps",
-            attr="presentation_time",
-        )
-    return steps
+    return whole_steps(presentation_time, dt, attr="presentation_time")
 
 
 #: Hidden firing rate, in Hz of the spiking network, that the largest hidden

@@ -479,6 +479,26 @@ def shorter_than_step(window, step):
     return window < step * (1 - 1e-6)
 
 
+def whole_steps(period, dt, attr="period", obj=None):
+    """How many simulator steps of ``dt`` make ``period``: a whole number, at
+    least one (to a relative ``1e-6``), or a ValidationError naming ``attr``.
+
+    Examples
+    --------
+    >>> whole_steps(0.02, 0.001)
+    20
+    """
+    steps = int(round(period / dt))
+    if steps < 1 or not np.isclose(steps * dt, period, rtol=1e-6, atol=0):
+        raise ValidationError(
+            f"{period:g} s is not a whole number (at least one) of the "
+            f"simulator's dt={dt:g} s steps",
+            attr=attr,
+            obj=obj,
+        )
+    return steps
+
+
 def check_window(window, step, attr="theta", step_name="dt", obj=None):
     """Refuse a window shorter than one step (`shorter_than_step`), naming ``attr``.
 
@@ -876,13 +896,7 @@ class SampledSystem(Process):
     def make_step(self, shape_in, shape_out, dt, rng, state):
         """Step function ``y = step(t, [u, advance])``."""
         inner = self._inner_shapes(shape_in, shape_out)
-        steps = int(round(self.period / dt))
-        if steps < 1 or not np.isclose(steps * dt, self.period):
-            raise ValidationError(
-                f"{self.period:g} s is not a whole number of dt={dt:g} steps",
-                attr="period",
-                obj=self,
-            )
+        steps = whole_steps(self.period, dt, obj=self)
         take = self.system.make_step(inner, shape_out, self.period, rng, state)
         Y = state["Y"]
 

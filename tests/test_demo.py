@@ -295,7 +295,8 @@ def test_plots_label_what_they_show(tmp_path, monkeypatch):
         (["demo", "--order", "0"], "argument --order: '0' is not positive"),
         (["demo", "--theta", "abc"], "argument --theta: 'abc' is not a number"),
         (["demo", "--neuron-type", "tanh"], "argument --neuron-type: invalid choice"),
-        (["demo", "--presentation-time", "0.0105"], "not a whole number of 1 ms"),
+        (["demo", "--presentation-time", "0.0105"],
+         "not a whole number (at least one) of the simulator's dt=0.001 s steps"),
         (["dmeo"], "invalid choice: 'dmeo'"),
     ],
 )
