@@ -15,6 +15,7 @@ import numpy as np
 
 from nengo_lmu import LegendreMemory, legendre_readout
 from nengo_lmu.metrics import nrmse  # noqa: F401  (the benchmarks' metric)
+from nengo_lmu.params import MAX_SEED
 
 #: the published results (what the docs and README quote), written unless
 #: ``--results DIR`` or the environment variable ``NENGO_LMU_RESULTS`` says otherwise
@@ -131,10 +132,6 @@ def presentation_time(text):
 
 #: the simulator step of `spiking_conversions` (`nengo_lmu.spiking.to_spiking`'s default)
 PRESENTATION_DT = 0.001
-
-#: the largest seed NumPy's ``RandomState`` (and so every benchmark) takes
-MAX_SEED = 2**32 - 1
-
 
 def random_seed(text):
     """An argparse ``type``: a seed, a whole number in ``0 .. 2**32 - 1``."""
