@@ -33,8 +33,9 @@ import scipy.linalg
 from nengo.exceptions import ValidationError
 from scipy.special import eval_sh_legendre
 
-from nengo_lmu.system import LinearSystem, check_window
+from nengo_lmu.measure import check_sequences
 from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
+from nengo_lmu.system import LinearSystem, check_window
 
 
 #: How many ``(order + 1)``-square float64 matrices a Legendre memory needs
@@ -237,17 +238,7 @@ def retained_energy(sequences, order, theta=None, dt=1.0, method="zoh"):
     >>> [round(retained_energy(wave, order=q), 2) for q in (8, 10, 16, 32)]
     [0.15, 0.3, 0.91, 1.0]
     """
-    try:
-        sequences = np.asarray(sequences, dtype=float)
-    except (TypeError, ValueError) as e:
-        raise ValidationError(f"must be numeric ({e})", attr="sequences") from e
-    if sequences.ndim != 3 or 0 in sequences.shape:
-        raise ValidationError(
-            f"must have shape (n_sequences, steps, dims) (got {sequences.shape})",
-            attr="sequences",
-        )
-    if not np.all(np.isfinite(sequences)):
-        raise ValidationError("must be finite", attr="sequences")
+    sequences = check_sequences(sequences)
     n, steps, dims = sequences.shape
     energy = np.sum(sequences**2)
     if energy == 0:

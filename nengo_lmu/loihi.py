@@ -52,7 +52,7 @@ from nengo_loihi.builder import Model
 from nengo_loihi.decode_neurons import OnOffDecodeNeurons
 from nengo_loihi.hardware import HAS_NXSDK
 
-from nengo_lmu.measure import check_sequences, simulate_sequences
+from nengo_lmu.measure import check_input_node, check_sequences, simulate_sequences
 from nengo_lmu.loihi_limits import (  # noqa: F401  (part of this module's API)
     CHIP_NEURON_TYPES,
     LOIHI_DECODE_TAU,
@@ -464,7 +464,7 @@ def host_input_range(network, node, sequences, dt=1.0):
         The largest magnitude (at least a tiny positive number).
     """
     network = check_network(network)
-    node = _check_input_node(network, node)
+    node = check_input_node(network, node)
     sequences = check_sequences(sequences, node)
     dt = _check_dt(dt)
     conns = host_to_chip_connections(network)
@@ -486,36 +486,6 @@ def host_input_range(network, node, sequences, dt=1.0):
                 x = x @ W.T
             largest = max(largest, float(np.abs(x).max()))
     return largest
-
-
-def _check_input_node(network, node):
-    """``node`` if it is a Node of ``network`` without input, else a
-    ValidationError naming ``node`` and what to pass."""
-    inputs = [n for n in network.all_nodes if n.size_in == 0]
-    hint = (
-        f"; the Nodes of {network} without input: "
-        + ", ".join(map(str, inputs[:3]))
-        + (f" and {len(inputs) - 3} more" if len(inputs) > 3 else "")
-        if inputs
-        else f"; {network} has no Node without input"
-    )
-    if not isinstance(node, nengo.Node):
-        raise ValidationError(
-            f"must be a nengo.Node (the input of {network}), not {node!r}{hint}", attr="node"
-        )
-    if node not in network.all_nodes:
-        raise ValidationError(
-            f"{node} is not in {network} (for a converted copy, find its "
-            f"counterpart with SpikingConversion.find){hint}",
-            attr="node",
-        )
-    if node.size_in > 0:
-        raise ValidationError(
-            f"{node} takes input (size_in={node.size_in}); the sequences replace "
-            f"the output of a Node without input{hint}",
-            attr="node",
-        )
-    return node
 
 
 def configure(network, max_block=MAX_COMPARTMENTS):

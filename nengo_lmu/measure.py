@@ -18,7 +18,8 @@ def check_sequences(sequences, node=None, attr="sequences"):
     (any number of dimensions without a ``node``), finite.
 
     The one check of sequence data (`simulate_sequences`, `channel_encoders`,
-    `nengo_lmu.dl.prepare_sequences`, `.parallel_model`'s ``fit``): anything
+    `.retained_energy`, `nengo_lmu.dl.prepare_sequences`, `.parallel_model`'s
+    ``fit``): anything
     else raises a `~nengo.exceptions.ValidationError` naming ``attr``.
     Series of different lengths are refused here; pad them first
     (`nengo_lmu.dl.prepare_sequences` pads with leading zeros).
@@ -98,13 +99,40 @@ def simulate_sequences(network, node, sequences, targets, dt=1.0):
             yield [sim.data[p] for p in probes]
 
 
+def check_input_node(network, node):
+    """``node`` if it is a Node of ``network`` without input, else a
+    ValidationError naming ``node`` and what to pass."""
+    inputs = [n for n in network.all_nodes if n.size_in == 0]
+    hint = (
+        f"; the Nodes of {network} without input: "
+        + ", ".join(map(str, inputs[:3]))
+        + (f" and {len(inputs) - 3} more" if len(inputs) > 3 else "")
+        if inputs
+        else f"; {network} has no Node without input"
+    )
+    if not isinstance(node, nengo.Node):
+        raise ValidationError(
+            f"must be a nengo.Node (the input of {network}), not {node!r}{hint}", attr="node"
+        )
+    if node not in network.all_nodes:
+        raise ValidationError(
+            f"{node} is not in {network} (for a converted copy, find its "
+            f"counterpart with SpikingConversion.find){hint}",
+            attr="node",
+        )
+    if node.size_in > 0:
+        raise ValidationError(
+            f"{node} takes input (size_in={node.size_in}); the sequences replace "
+            f"the output of a Node without input{hint}",
+            attr="node",
+        )
+    return node
+
+
 def _check_in_network(network, node, targets):
     """Refuse a ``node`` or ``targets`` that are not objects of ``network``."""
     check_network(network)
-    if not isinstance(node, nengo.Node) or node not in network.all_nodes:
-        raise ValidationError(
-            f"must be a nengo.Node of {network} (got {node!r})", attr="node"
-        )
+    check_input_node(network, node)
     if not isinstance(targets, (list, tuple)):
         raise ValidationError(
             f"must be a list of objects to probe (got {targets!r})", attr="targets"

@@ -48,6 +48,7 @@ def peaks(which):
     net, inp, out, stranger = two_networks()
     args = dict(
         node=(net, stranger, np.ones((1, 3, 2)), [out]),
+        passthrough=(net, out, np.ones((1, 3, 2)), [out]),
         target=(net, inp, np.ones((1, 3, 2)), [stranger]),
         network=("net", inp, np.ones((1, 3, 2)), [out]),
         targets=(net, inp, np.ones((1, 3, 2)), out),
@@ -194,6 +195,7 @@ CASES = [
     ("peaks-node-of-another-network", lambda: peaks("node"), ValidationError, "node"),
     ("peaks-target-of-another-network", lambda: peaks("target"), ValidationError,
      "targets"),
+    ("peaks-node-a-passthrough", lambda: peaks("passthrough"), ValidationError, "node"),
     ("peaks-network-str", lambda: peaks("network"), ValidationError, "network"),
     ("peaks-targets-not-a-list", lambda: peaks("targets"), ValidationError, "targets"),
     ("peaks-ragged", lambda: peaks("ragged"), ValidationError, "sequences"),
