@@ -31,8 +31,8 @@ from nengo_lmu.version import version as __version__
 
 #: submodules imported on first access (they need NengoDL, nengo-loihi, ...)
 _LAZY = (
-    "converters", "datasets", "demo", "dl", "loihi", "loihi_limits", "measure", "metrics",
-    "parallel", "paths", "realizers", "spiking",
+    "calibration", "converters", "datasets", "demo", "dl", "loihi", "loihi_limits",
+    "measure", "metrics", "parallel", "paths", "realizers", "runner", "spiking",
 )
 
 

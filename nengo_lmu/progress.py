@@ -117,3 +117,8 @@ def tracker(progress_bar, name, max_steps):
     return ProgressTracker(
         as_progress_bar(progress_bar), Progress(name, max_steps=max(int(max_steps), 1))
     )
+
+
+def plural(n, what="sequence"):
+    """``"1 sequence"``, ``"2 sequences"``: a count for a progress label."""
+    return f"{n} {what}{'' if n == 1 else 's'}"
