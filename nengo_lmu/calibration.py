@@ -24,15 +24,19 @@ CALIBRATION_MIN_DRIVE = 0.01
 
 
 def calibrate(network, originals, calibration, dt_train, progress_bar=False):
-    """Per original LMU: peak |memory output|, |input| (with input_to_hidden)
-    and hidden activity, measured on ``calibration = (node, sequences)``.
+    """Per original LMU with a hidden layer, measured on ``calibration =
+    (node, sequences)``: ``{"memory": peak |memory output| per state,
+    "input": peak |input| (with input_to_hidden), "hidden": peak hidden
+    activity, "covariance": E[m m^T] of the memory's Legendre states (over
+    steps, sequences and channels)}``.
 
     The peaks are those of the response to the data only where the data
     drives the hidden layer: each LMU with one must have a hidden neuron
     whose activity on the data differs from the one it has with no input
-    (all-zero sequences) by `CALIBRATION_MIN_DRIVE` of the layer's peak. Otherwise (data that leaves the memory at
-    rest, or silences every neuron) the hidden rates measured are those of
-    the biases, or none, and the data is refused.
+    (all-zero sequences) by `CALIBRATION_MIN_DRIVE` of the layer's peak.
+    Otherwise (data that leaves the memory at rest, or silences every
+    neuron) the hidden rates measured are those of the biases, or none, and
+    the data is refused.
     """
     if calibration is None:
         return {}
@@ -66,6 +70,7 @@ def calibrate(network, originals, calibration, dt_train, progress_bar=False):
         network, node, np.concatenate([rest, sequences]), targets, dt=dt_train
     )
     found, driven = None, set()
+    moments = {}  # per LMU: the sum of m m^T over steps and channels, and their count
     progress = tracker(
         progress_bar, f"Calibrating on {plural(len(sequences))}", len(sequences) + 1
     )
@@ -78,6 +83,10 @@ def calibrate(network, originals, calibration, dt_train, progress_bar=False):
             for (lmu, part), x, x0 in zip(where, outputs, at_rest):
                 if part == "hidden" and _drives(x, x0):
                     driven.add(lmu)
+                if part == "memory":
+                    m = x.reshape(-1, lmu.order)  # (steps * channels, order)
+                    total, count = moments.get(lmu, (0.0, 0))
+                    moments[lmu] = (total + m.T @ m, count + len(m))
             progress.total_progress.step()
     for lmu, _ in where:
         if lmu not in driven:
@@ -95,6 +104,8 @@ def calibrate(network, originals, calibration, dt_train, progress_bar=False):
     peaks = {}
     for (lmu, part), peak in zip(where, found):
         peaks.setdefault(lmu, {})[part] = float(peak.max()) if part == "hidden" else peak
+    for lmu, (total, count) in moments.items():
+        peaks[lmu]["covariance"] = total / count
     return peaks
 
 

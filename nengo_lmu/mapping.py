@@ -239,14 +239,16 @@ def ss2sim_input_derivatives(sys, synapse):
     return [_matpoly(c[j + 1 :], A) @ B for j in range(len(c) - 1)]
 
 
-def state_rms(sys, high, rms=1.0, n_freqs=2000):
-    """Steady-state RMS of each state for white-noise input up to ``high`` Hz.
+def state_covariance(sys, high, rms=1.0, n_freqs=2000):
+    """Steady-state covariance of the states for white-noise input up to ``high`` Hz.
 
     The input is each channel of `nengo.processes.WhiteSignal` with cut-off
     ``high`` and the given ``rms``: a flat power spectrum on
-    :math:`[0, f_{high}]`. The state covariance is the integral of
-    :math:`H(j\\omega) H(j\\omega)^*` over that band, with
-    :math:`H(s) = (sI - A)^{-1} B`.
+    :math:`[0, f_{high}]`. The state covariance is the mean of
+    :math:`H(j\\omega) H(j\\omega)^*` over that band (its real part), with
+    :math:`H(s) = (sI - A)^{-1} B`: the band-limited controllability Gramian,
+    times ``rms**2``. A band wider than the system's poles approaches the
+    Gramian for white noise (`nengo_lmu.realizers.gramians`), scaled.
 
     Parameters
     ----------
@@ -264,12 +266,12 @@ def state_rms(sys, high, rms=1.0, n_freqs=2000):
     Returns
     -------
     ndarray
-        RMS of each of the ``state_d`` states.
+        ``(state_d, state_d)``, symmetric positive semi-definite.
 
     Examples
     --------
-    >>> np.round(state_rms(nengo.Lowpass(1.0), high=0.01), 3)  # a slow input passes
-    array([0.999])
+    >>> np.round(state_covariance(nengo.Lowpass(1.0), high=0.01), 3)  # a slow input passes
+    array([[0.999]])
     """
     sys = _as_system(sys)
     high = check_param(FiniteNumberParam("high", low=0, low_open=True), high)
@@ -278,7 +280,7 @@ def state_rms(sys, high, rms=1.0, n_freqs=2000):
     unstable = sys.unstable_poles()
     if len(unstable):
         raise ValidationError(
-            f"must be stable to have a steady-state RMS (unstable poles {unstable})",
+            f"must be stable to have a steady-state covariance (unstable poles {unstable})",
             attr="sys",
         )
     A, B = sys.A, sys.B
@@ -295,9 +297,26 @@ def state_rms(sys, high, rms=1.0, n_freqs=2000):
     # has |H| = |(zI - A)^-1 B| on the unit circle)
     s = 2j * np.pi * f if sys.analog else np.exp(2j * np.pi * f * sys.dt)
     I = np.eye(sys.state_d)
-    H = np.array([np.linalg.solve(si * I - A, B) for si in s])
-    var = np.mean(np.sum(np.abs(H) ** 2, axis=2), axis=0) * rms**2
-    return np.sqrt(var)
+    H = np.array([np.linalg.solve(si * I - A, B) for si in s])  # (freqs, state_d, input_d)
+    cov = np.real(np.einsum("fik,fjk->ij", H, H.conj())) / n_freqs * rms**2
+    return (cov + cov.T) / 2
+
+
+def state_rms(sys, high, rms=1.0, n_freqs=2000):
+    """Steady-state RMS of each state for white-noise input up to ``high`` Hz:
+    the square root of the diagonal of `state_covariance` (same arguments).
+
+    Returns
+    -------
+    ndarray
+        RMS of each of the ``state_d`` states.
+
+    Examples
+    --------
+    >>> np.round(state_rms(nengo.Lowpass(1.0), high=0.01), 3)  # a slow input passes
+    array([0.999])
+    """
+    return np.sqrt(np.diag(state_covariance(sys, high, rms=rms, n_freqs=n_freqs)))
 
 
 def normalize(sys, scales):

@@ -59,23 +59,27 @@ class Realization:
         system, in decreasing order.
     """
 
-    def __init__(self, sys, T, Tinv, hankel=None):
+    def __init__(self, sys, T, Tinv, hankel=None, bounded=True):
         self.sys, self.T, self.Tinv, self.hankel = sys, T, Tinv, hankel
+        self.bounded = bounded
 
     @property
     def error_bound(self):
         """Bound on :math:`\\|G - G_r\\|_\\infty` of a balanced truncation.
 
         Twice the sum of the discarded Hankel singular values (0 when none is
-        discarded); None for a realizer that computes none.
+        discarded); None for a realizer that computes none, or a balancing
+        against a given covariance (`Balanced`), for which no bound holds.
         """
-        if self.hankel is None:
+        if self.hankel is None or not self.bounded:
             return None
         return 2.0 * float(np.sum(self.hankel[self.sys.state_d :]))
 
     def then(self, other):
         """This realisation followed by ``other`` (a `Realization` of ``self.sys``)."""
-        return Realization(other.sys, other.T @ self.T, self.Tinv @ other.Tinv, self.hankel)
+        return Realization(
+            other.sys, other.T @ self.T, self.Tinv @ other.Tinv, self.hankel, self.bounded
+        )
 
 
 def transformed(sys, T, Tinv):
@@ -193,9 +197,12 @@ def _factor(M):
     return V * np.sqrt(np.clip(w, 0, None))
 
 
-def _square_root_svd(sys):
-    """``(L_P, U, sigma, V^T)``: the factor of P and the SVD of :math:`L_Q^T L_P`."""
+def _square_root_svd(sys, covariance=None):
+    """``(L_P, L_Q, U, sigma, V^T)``: the factors of P and Q and the SVD of
+    :math:`L_Q^T L_P`; ``covariance``, if given, in place of P."""
     P, Q = gramians(sys)
+    if covariance is not None:
+        P = covariance
     LP, LQ = _factor(P), _factor(Q)
     U, hsv, Vt = np.linalg.svd(LQ.T @ LP)
     return LP, LQ, U, hsv, Vt
@@ -208,6 +215,29 @@ def hankel_singular_values(sys):
     values of :math:`L_Q^T L_P` (square-root factors of the `gramians`).
     """
     return _square_root_svd(sys)[3]
+
+
+def check_covariance(covariance):
+    """``covariance`` as a symmetric float array, or a ValidationError naming it."""
+    try:
+        cov = np.array(covariance, dtype=float)
+    except (TypeError, ValueError):
+        cov = np.full((0, 1), np.nan)
+    ok = cov.ndim == 2 and cov.shape[0] == cov.shape[1] and cov.size > 0
+    ok = ok and bool(np.all(np.isfinite(cov)))
+    if ok:
+        scale = np.abs(cov).max()
+        sym = (cov + cov.T) / 2
+        ok = np.allclose(cov, cov.T, rtol=1e-6, atol=1e-9 * scale) and (
+            np.linalg.eigvalsh(sym)[0] >= -1e-8 * scale
+        )
+    if not ok:
+        raise ValidationError(
+            "must be a square, symmetric, positive semi-definite matrix of finite "
+            f"numbers: the states' covariance (got {np.shape(covariance)})",
+            attr="covariance",
+        )
+    return sym
 
 
 class Balanced(Realizer):
@@ -228,14 +258,39 @@ class Balanced(Realizer):
     has variance :math:`\\sigma_i` for unit white noise); use
     ``RMS(basis=Balanced(...))`` for neurons.
 
+    The controllability Gramian :math:`P` is the state covariance for unit
+    white noise on every input, which weighs every frequency alike. With
+    ``covariance``, the states' covariance under the input the system will
+    really see (measured on data, :math:`E[x x^T]`, or
+    `.state_covariance` for a band), takes its place: the states kept are
+    then those that input moves and the output sees (frequency-weighted
+    balanced truncation [2]_, one-sided). Its truncation need not be stable
+    and its error bound no longer holds, so an unstable truncation is
+    refused (keep fewer or more states) and `Realization.error_bound` is
+    None.
+
     Parameters
     ----------
     order : int, optional
         States to keep; None (default) keeps all (a minimal system needed).
+    covariance : (n, n) array_like, optional
+        Covariance of the system's states under its expected input
+        (symmetric, positive semi-definite, in the system's coordinates).
+
+    References
+    ----------
+    .. [2] Enns, D. F. (1984). Model reduction with balanced realizations: an
+       error bound and a frequency weighted generalization. 23rd IEEE
+       Conference on Decision and Control.
     """
 
-    def __init__(self, order=None):
+    def __init__(self, order=None, covariance=None):
         self.order = check_param(IntegerParam("order", low=1, optional=True), order)
+        self.covariance = None if covariance is None else check_covariance(covariance)
+
+    def __repr__(self):
+        cov = "None" if self.covariance is None else f"<{self.covariance.shape} array>"
+        return f"Balanced(order={self.order!r}, covariance={cov})"
 
     def __call__(self, sys, input_high=None, input_rms=1.0):
         sys = as_system(sys)
@@ -245,7 +300,14 @@ class Balanced(Realizer):
             raise ValidationError(
                 f"cannot exceed the system's order {n} (got {order})", attr="order"
             )
-        LP, LQ, U, hsv, Vt = _square_root_svd(sys)
+        cov = self.covariance
+        if cov is not None and cov.shape != (n, n):
+            raise ValidationError(
+                f"must be {n} x {n}, one row and column per state of the system "
+                f"(got {cov.shape})",
+                attr="covariance",
+            )
+        LP, LQ, U, hsv, Vt = _square_root_svd(sys, cov)
         if hsv[order - 1] <= 1e-12 * hsv[0]:
             minimal = int(np.sum(hsv > 1e-12 * hsv[0]))
             raise ValidationError(
@@ -257,4 +319,13 @@ class Balanced(Realizer):
         root = 1.0 / np.sqrt(hsv[:order])
         T = root[:, None] * (U[:, :order].T @ LQ.T)
         Tinv = (LP @ Vt[:order].T) * root[None, :]
-        return Realization(transformed(sys, T, Tinv), T, Tinv, hankel=hsv)
+        reduced = transformed(sys, T, Tinv)
+        if cov is None:
+            return Realization(reduced, T, Tinv, hankel=hsv)
+        if order < n and not reduced.is_stable():
+            raise ValidationError(
+                f"the {order} states balanced against this covariance make an "
+                f"unstable system (poles {reduced.poles}): keep fewer or more states",
+                attr="order",
+            )
+        return Realization(reduced, T, Tinv, hankel=hsv, bounded=False)

@@ -32,6 +32,7 @@ from nengo_lmu.calibration import (
     scale_host_inputs,
 )
 from nengo_lmu.networks.lmu import LMU
+from nengo_lmu.networks.linear import DECODER_REG
 from nengo_lmu.networks.memory import LegendreMemory
 from nengo_lmu.params import FiniteNumberParam, FiniteSynapseParam, check_param
 from nengo_lmu.paths import base_object, copy_network, counterpart, index_of, object_at
@@ -216,7 +217,12 @@ def to_spiking(
     memory_kwargs : dict, optional
         Arguments of the rebuilt `.LegendreMemory` (e.g. ``n_neurons``),
         over the original memory's own neural configuration (kept when it
-        was neural; ``n_neurons=None`` makes the rebuilt memory exact).
+        was neural; ``n_neurons=None`` makes the rebuilt memory exact). With
+        ``reduced_order`` (a memory of fewer states, whose transforms stay
+        within a chip's range at any order) and ``calibration``, the memory
+        is balanced against the covariance of its states on the calibration
+        data (unless ``state_covariance`` is given); a reduced original
+        keeps its own reduction, the one its readout was trained on.
     calibration : tuple, optional
         ``(node, sequences)``: the input node of ``network`` and (a sample
         of) the training inputs, ``(n, n_samples, node.size_out)``. The
@@ -369,9 +375,11 @@ def to_spiking(
         new = _rebuild(
             old, time_scale, neuron_type, scale_firing_rates, synapse, memory_kwargs,
             presentation_time if sampled else None, dt,
+            peaks.get(original, {}).get("covariance"),
         )
-        input_scales.append(scale_host_inputs(new, peaks.get(original, {})))
         _replace(copy, old, new)
+        _memory_into_hidden(copy, new)
+        input_scales.append(scale_host_inputs(new, peaks.get(original, {})))
         lmus.append(new)
     spiking = any(lmu.hidden is not None and lmu.hidden_neuron_type.spiking for lmu in lmus)
     lag = synapse_delay(synapse) if spiking else 0.0
@@ -491,7 +499,7 @@ def _trained(conn, name, lmu):
 
 
 def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs,
-             sample_period, dt):
+             sample_period, dt, covariance=None):
     """A new LMU like ``old``, stretched in time, with the hidden type converted."""
     kwargs = {
         f"{name}_init": _trained(getattr(old, name), name, old)
@@ -519,7 +527,7 @@ def _rebuild(old, time_scale, neuron_type, scale, synapse, memory_kwargs,
             hidden_to_hidden=old.hidden_to_hidden,
             method=old.memory.method,
             memory_kwargs=_memory_config(
-                old.memory, time_scale, memory_kwargs, sample_period, dt
+                old.memory, time_scale, memory_kwargs, sample_period, dt, covariance
             ),
             label=old.label,
             seed=old.seed,
@@ -562,14 +570,24 @@ def _takes_held_samples(network, lmu, inside):
     )
 
 
-def _memory_config(memory, time_scale, memory_kwargs, sample_period, dt):
+def _memory_config(memory, time_scale, memory_kwargs, sample_period, dt,
+                   covariance=None):
     """The rebuilt memory's arguments: the original's neural configuration
     (its input band stretched by ``time_scale``, as its window is, and
     mapped for the simulator's ``dt``), updated by ``memory_kwargs``;
     ``n_neurons=None`` there makes it exact. An exact
     one takes one sample per ``sample_period`` (the presentation time; None
     where it is not fed held samples, see `_takes_held_samples`) unless
-    ``memory_kwargs`` says None."""
+    ``memory_kwargs`` says None.
+
+    A reduced original keeps its reduction (``reduced_order`` and
+    ``state_covariance``: the states its readout was trained on); a
+    reduction ``memory_kwargs`` asks for without a ``state_covariance``
+    balances against ``covariance``, the Legendre states' covariance
+    measured on the calibration data (if any): the states kept are those
+    the data moves. (The hold argument keeps the states at the samples, so
+    the covariance measured in training time holds for the stretched
+    memory.)"""
     memory_kwargs = dict(memory_kwargs or {})
     if memory.n_neurons is None or (
         "n_neurons" in memory_kwargs and memory_kwargs["n_neurons"] is None
@@ -581,6 +599,12 @@ def _memory_config(memory, time_scale, memory_kwargs, sample_period, dt):
             config["input_high"] = config["input_high"] / time_scale
     if "simulator" in memory_kwargs and "weights" not in memory_kwargs:
         config.pop("weights", None)  # the new simulator's own default
+    if memory.reduced_order is not None:
+        config.update(
+            reduced_order=memory.reduced_order, state_covariance=memory.state_covariance
+        )
+    elif memory_kwargs.get("reduced_order") is not None and covariance is not None:
+        config["state_covariance"] = covariance
     config.update(memory_kwargs)
     if config.get("n_neurons", 1) is None:
         config.pop("n_neurons")
@@ -598,6 +622,69 @@ def _memory_config(memory, time_scale, memory_kwargs, sample_period, dt):
     if "n_neurons" not in config and sample_period is not None:
         config.setdefault("sample_period", sample_period)
     return config
+
+
+def _memory_into_hidden(root, lmu):
+    """Connect a neural memory laid out for Loihi straight into ``lmu``'s hidden layer.
+
+    Through the memory's ``output`` node, what the hidden layer reads would
+    cross the host every step (chip to host, then host to chip). Instead each
+    state ensemble connects to the hidden neurons, carrying
+    :math:`W R (A'_o \\hat{x} + B'_o u)` through the memory's readout synapse
+    (:math:`W` the trained memory kernel, :math:`R` its ``to_legendre``,
+    :math:`(A'_o, B'_o)` its readout mapping): a decoded connection into
+    neurons, which nengo-loihi makes dense weights without decode neurons.
+    The memory's input reaches the hidden layer from the host (``B'_o``
+    term) unfiltered there, as into the memory's own ensembles: on Loihi a
+    block has one synaptic filter, here the readout synapse. The memory's
+    decoded state then goes to the host only where the network reads it
+    (a probe or connection on ``memory.output`` or ``memory.state``).
+
+    Returns whether it did (a neural memory with ``simulator="loihi"``,
+    mapped at a ``dt``, under a hidden layer).
+    """
+    mem = lmu.memory
+    neural = getattr(mem, "realization", None)
+    if (
+        lmu.hidden is None
+        or lmu.memory_kernel is None
+        or mem.n_neurons is None
+        or mem.simulator != "loihi"
+        or neural is None
+        or neural.readout_terms  # an analog mapping (dt=None): not laid out for it
+    ):
+        return False
+    W = np.asarray(lmu.memory_kernel.transform.init, dtype=float)
+    q, r = mem.order, mem.state_d
+    Ao, Bo = neural.readout_mapped.A, neural.readout_mapped.B
+    solver = nengo.solvers.LstsqL2(reg=DECODER_REG)
+    conns = []
+    with lmu:
+        for c in range(mem.memory_d):
+            M = W[:, c * q : (c + 1) * q] @ mem.to_legendre
+            for i in range(r):
+                conns.append(nengo.Connection(
+                    mem.state_ensembles[c * r + i], lmu.hidden.neurons,
+                    transform=(M @ Ao[:, i])[:, None], synapse=neural.readout_synapse,
+                    solver=solver,
+                ))
+            conns.append(nengo.Connection(
+                mem.input[c], lmu.hidden.neurons, transform=M @ Bo, synapse=None
+            ))
+    lmu.connections.remove(lmu.memory_kernel)
+    lmu.memory_kernel = None
+    lmu.memory_kernel_on_chip = conns
+    read = {mem.output, mem.state}
+    if not any(
+        base_object(p.target) in read for p in root.all_probes
+    ) and not any(
+        base_object(c.pre) in read and c not in mem.connections for c in root.all_connections
+    ):
+        mem.connections[:] = [
+            c for c in mem.connections
+            if base_object(c.post) not in read and base_object(c.pre) not in read
+        ]
+    return True
 
 
 def _replace(root, old, new):

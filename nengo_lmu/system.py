@@ -855,9 +855,11 @@ class SampledSystem(Process):
     is :math:`y_k` for the whole sample.
 
     The input is the system's ``c * input_d`` inputs followed by one
-    *advance* value: a sample with advance > 0.5 steps the system; otherwise
-    state and output stay as they are (e.g. while the last sample is read
-    out). As a `nengo.Node`'s output, ``size_in`` is ``c * input_d + 1``.
+    *advance* value: a sample with advance > 0.5 steps the system; one with
+    advance < -0.5 returns it to rest (state and output zero: a new
+    sequence begins); otherwise state and output stay as they are (e.g.
+    while the last sample is read out). As a `nengo.Node`'s output,
+    ``size_in`` is ``c * input_d + 1``.
 
     Parameters
     ----------
@@ -900,10 +902,16 @@ class SampledSystem(Process):
         take = self.system.make_step(inner, shape_out, self.period, rng, state)
         Y = state["Y"]
 
+        X = state["X"]
+
         def step_sampledsystem(t, u):
             # the first simulator step of sample k is t = (k * steps + 1) dt
-            if int(round(t / dt)) % steps == 1 % steps and u[-1] > 0.5:
-                Y[...] = take(t, u[:-1])
+            if int(round(t / dt)) % steps == 1 % steps:
+                if u[-1] > 0.5:
+                    Y[...] = take(t, u[:-1])
+                elif u[-1] < -0.5:
+                    X[...] = 0
+                    Y[...] = 0
             return Y
 
         return step_sampledsystem

@@ -16,7 +16,8 @@ from nengo_lmu.networks.linear import (
     state_node,
 )
 from nengo_lmu.params import FiniteNumberParam, FiniteSynapseParam, IntegerParam, ParamsInState
-from nengo_lmu.realizers import RMS, RMS_PER_RADIUS
+from nengo_lmu.mapping import normalize, state_covariance
+from nengo_lmu.realizers import RMS, RMS_PER_RADIUS, Balanced, Realization, check_covariance
 from nengo_lmu.system import (
     DISCRETIZATION_METHODS,
     LinearSystem,
@@ -139,6 +140,32 @@ class LegendreMemory(ParamsInState, nengo.Network):
         per channel) initialised to the memory discretised at ``dt``, which
         must then be the simulator's time-step (e.g. ``dt=1`` for a window in
         steps).
+    reduced_order : int, optional
+        Keep only this many states of each memory (exact or neural): the
+        memory balanced and truncated (`.Balanced`: for white noise, or
+        against ``state_covariance``), weighing each Legendre state
+        by its share of the window, :math:`1 / \\sqrt{2i + 1}` (the
+        window's :math:`L^2` norm is :math:`\\sum_i m_i^2 / (2i + 1)`).
+        ``output`` still holds the ``order`` Legendre states, reconstructed
+        from the kept ones (`to_legendre`), so readouts made for the full
+        memory apply. The states kept are those the input moves and the
+        window holds; the ones dropped carry what the input rarely has (fast
+        detail, for a smooth input). Their transforms stay small, which a
+        neural memory on Loihi needs (see ``nengo_lmu.loihi``), and the
+        exact reduced memory trains the readout that the neural one will
+        serve. None (default): all ``order`` states, in Legendre
+        coordinates.
+    state_covariance : (order, order) array_like, optional
+        With ``reduced_order``: the covariance :math:`E[m m^T]` of the full
+        memory's states under the input it will see, e.g. measured on
+        training data (`.to_spiking` measures it on its ``calibration``
+        data). A neural reduced memory also scales each kept state to its
+        RMS under it (times ``radius_rms``). Default None: balanced for
+        white noise (a stable truncation with an error bound,
+        `.Realization.error_bound`), the states keeping the ratios of their
+        variances under it (so the transforms stay small), all scaled so
+        that white noise up to ``input_high`` Hz (of ``input_rms``) fills
+        the radii.
     sample_period : float, optional
         Exact memory: take each input sample as held for ``sample_period``
         seconds (as `nengo.processes.PresentInput` holds it) and step the
@@ -162,17 +189,27 @@ class LegendreMemory(ParamsInState, nengo.Network):
         The continuous single-channel memory (``C = I``, ``D = 0``).
     state : nengo.Node
         Exact memory: the node whose process is ``system``. Neural memory:
-        the normalised state :math:`x'`, ``memory_d * order`` values.
+        the normalised state :math:`x'`, ``memory_d * state_d`` values.
     advance : nengo.Node
         Only with ``sample_period``: 1 while the memory takes samples, 0 to
         hold it.
     state_ensembles : list of nengo.Ensemble
         Neural memory only: the ensemble of each state, channel-major.
-    scales : ndarray
+    scales : ndarray or None
         Neural memory only: the magnitude ``s`` of each of the ``order``
-        states (``output = s * state``).
+        states (``output = s * state``); None with ``reduced_order``.
+    to_legendre : ndarray
+        ``(order, state_d)``: each channel's Legendre states from its states
+        (``output = to_legendre @ state`` per channel): the identity for an
+        exact memory of all ``order`` states, ``diag(scales)`` for a neural
+        one.
+    state_d : int
+        States per channel: ``reduced_order``, or ``order``.
     mapped : LinearSystem
         Neural memory only: ``(A', B')`` of the normalised memory.
+    realization : NeuralRealization
+        Neural memory only: how its states are laid out in ensembles, and
+        read out (``readout_mapped``, ``readout_synapse``).
 
     Examples
     --------
@@ -218,6 +255,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
     trainable_theta = BoolParam("trainable_theta")
     trainable_matrices = BoolParam("trainable_matrices")
     sample_period = FiniteNumberParam("sample_period", low=0, low_open=True, optional=True)
+    reduced_order = IntegerParam("reduced_order", low=1, optional=True)
 
     def __init__(
         self,
@@ -239,6 +277,8 @@ class LegendreMemory(ParamsInState, nengo.Network):
         trainable_theta=False,
         trainable_matrices=False,
         sample_period=None,
+        reduced_order=None,
+        state_covariance=None,
         **kwargs,
     ):
         refuse_old_target(kwargs, self)
@@ -325,6 +365,17 @@ class LegendreMemory(ParamsInState, nengo.Network):
             window=self.theta,
             known_stable=True,
         )
+        self.reduced_order = reduced_order
+        self.state_covariance = None
+        self.to_legendre = np.eye(order)
+        if reduced_order is not None:
+            self._reduce(state_covariance)
+        elif state_covariance is not None:
+            raise ValidationError(
+                "applies to a reduced memory: give reduced_order too",
+                attr="state_covariance",
+                obj=self,
+            )
         with self:
             self.input = nengo.Node(size_in=memory_d, label="input")
             self.output = nengo.Node(size_in=memory_d * order, label="output")
@@ -350,6 +401,48 @@ class LegendreMemory(ParamsInState, nengo.Network):
             step, name = self.dt, "dt"
         if step is not None:
             check_window(self.theta, step, step_name=name, obj=self)
+
+    @property
+    def state_d(self):
+        """States per channel: ``reduced_order``, or ``order``."""
+        return self.order if self.reduced_order is None else self.reduced_order
+
+    def _reduce(self, covariance):
+        """Balance the memory against its expected input and keep
+        ``reduced_order`` states (see ``reduced_order``); ``system`` becomes
+        the reduced one, read out in Legendre coordinates."""
+        q, r = self.order, self.reduced_order
+        if r > q:
+            raise ValidationError(
+                f"cannot exceed the order {q} (got {r})", attr="reduced_order", obj=self
+            )
+        if self.trainable_matrices:
+            raise ValidationError(
+                "trainable_matrices fine-tunes the Legendre matrices themselves; "
+                "a reduced memory keeps other states",
+                attr="reduced_order",
+                obj=self,
+            )
+        A, B, _, _ = self.system.ss
+        window = LinearSystem(
+            (A, B, np.diag(1.0 / np.sqrt(2 * np.arange(q) + 1)), np.zeros((q, 1))),
+            known_stable=True,
+        )
+        try:
+            balanced = Balanced(r, covariance=covariance)(window)
+        except ValidationError as e:  # name the memory's own arguments
+            attr = "state_covariance" if e.attr == "covariance" else "reduced_order"
+            raise ValidationError(str(e.args[0]), attr=attr, obj=self) from None
+        self.state_covariance = None if covariance is None else check_covariance(covariance)
+        self.balanced = balanced
+        self.to_legendre = balanced.Tinv
+        Ar, Br, _, _ = balanced.sys.ss
+        self.system = LinearSystem(
+            (Ar, Br, balanced.Tinv, np.zeros((q, 1))),
+            method=self.method,
+            window=self.theta,
+            known_stable=True,  # Balanced refuses an unstable truncation
+        )
 
     def _build_exact(self):
         d, q = self.memory_d, self.order
@@ -419,11 +512,33 @@ class LegendreMemory(ParamsInState, nengo.Network):
     def _build_neural(self, ensemble_kwargs):
         """The memory as `.NeuralRealization` lays out any linear system (as a
         `.LinearNetwork` does), once per channel: the `.RMS` realisation of the
-        Legendre system, read out in Legendre coordinates."""
-        q = self.order
-        high = 1.0 / self.theta if self.input_high is None else self.input_high
-        realization = RMS(self.radius_rms)(self.system, high, self.input_rms)
-        self.scales = np.diag(realization.Tinv).copy()
+        Legendre system (or of its reduced, balanced one: each kept state over
+        ``radius_rms`` times its RMS under ``state_covariance``), read out in
+        Legendre coordinates."""
+        q, r = self.order, self.state_d
+        if self.reduced_order is None:
+            high = 1.0 / self.theta if self.input_high is None else self.input_high
+            realization = RMS(self.radius_rms)(self.system, high, self.input_rms)
+            self.scales = np.diag(realization.Tinv).copy()
+        else:
+            b = self.balanced
+            if self.state_covariance is not None:  # each state's RMS on the data
+                rms = np.sqrt(np.clip(np.diag(b.T @ self.state_covariance @ b.T.T), 0, None))
+            else:
+                # balanced for white noise, the states' variances are the Hankel
+                # singular values: keep their ratios (which keep the transforms
+                # small) and scale all so the state the expected band moves most,
+                # for its variance, fills radius / radius_rms
+                high = 1.0 / self.theta if self.input_high is None else self.input_high
+                band = state_covariance(b.sys, high, rms=self.input_rms)
+                sigma = b.hankel[:r]
+                rms = np.sqrt(sigma * np.max(np.diag(band) / sigma))
+            s = self.radius_rms * np.where(rms > 0, rms, 1.0)
+            realization = b.then(
+                Realization(normalize(b.sys, s), np.diag(1.0 / s), np.diag(s))
+            )
+            self.scales = None
+        self.to_legendre = realization.Tinv
         readout = self.readout_synapse
         if readout is not None and not isinstance(readout, nengo.Lowpass):
             raise ValidationError(
@@ -433,23 +548,23 @@ class LegendreMemory(ParamsInState, nengo.Network):
             realization.sys, self.synapse, self.dt, self.simulator, self.weights, readout
         )
         self.mapped = neural.mapped
-        self.state = state_node(self.memory_d * q, self.dt, f"{self}", window=self.theta)
-        nengo.Connection(
-            self.state,
-            self.output,
-            transform=np.tile(self.scales, self.memory_d),
-            synapse=None,
-        )
+        self.realization = neural
+        self.state = state_node(self.memory_d * r, self.dt, f"{self}", window=self.theta)
         self.state_ensembles = []
         for c in range(self.memory_d):
+            state = self.state[c * r : (c + 1) * r]
+            nengo.Connection(
+                state, self.output[c * q : (c + 1) * q], transform=self.to_legendre,
+                synapse=None,
+            )
             self.state_ensembles.extend(
                 neural.build(
                     self.input[c],
-                    self.state[c * q : (c + 1) * q],
+                    state,
                     self.n_neurons,
                     self.neuron_type,
                     self.input_rms,
-                    [f"x[{c}, {i}]" for i in range(q)],
+                    [f"x[{c}, {i}]" for i in range(r)],
                     **ensemble_kwargs,
                 )
             )
