@@ -16,7 +16,17 @@ step at once.
 `parallel_model` makes a Keras model of an `.lmu_model` network (its weights
 as the network would build them), and `freeze_params` writes the trained
 weights back into that network, so the reference simulator, NengoDL,
-`.to_spiking` and the Loihi emulator run it unchanged.
+`.to_spiking` and the Loihi emulator run it unchanged. A stack of LMUs
+(``lmu_model(..., layers=[...])``) becomes one `ParallelLMU` per layer, each
+layer's every-step output the next one's input, so every layer but the last
+computes its memory over the whole sequence; the last may take the
+single contraction.
+
+The model is a plain Keras model: made inside a ``tf.distribute`` strategy's
+scope (e.g. ``tf.distribute.MirroredStrategy()``, one replica per GPU), its
+``fit`` splits each global batch between the replicas and sums their
+gradients, which gives the one-device result for the same global batch (to
+round-off).
 
 References
 ----------
@@ -309,33 +319,68 @@ def fft_length(steps):
     return 1 << (2 * int(steps) - 2).bit_length()
 
 
-def _lmu_of(net):
-    """The `.LMU` of an `.lmu_model` network (and its readout), or a ValidationError."""
+def _lmus_of(net):
+    """The LMUs of an `.lmu_model` network, first to last, and its readout (of
+    the last), or a ValidationError naming ``network``."""
     lmu, readout = getattr(net, "lmu", None), getattr(net, "readout", None)
-    if not isinstance(lmu, LMU) or not isinstance(readout, nengo.Connection):
+    lmus = getattr(net, "lmus", [lmu])
+    if (
+        not isinstance(lmu, LMU)
+        or not isinstance(readout, nengo.Connection)
+        or not isinstance(lmus, list)
+        or not lmus
+        or lmus[-1] is not lmu
+        or not all(isinstance(layer, LMU) for layer in lmus)
+    ):
         raise ValidationError(
-            "must be made by nengo_lmu.lmu_model (an LMU, its readout and probe)",
+            "must be made by nengo_lmu.lmu_model (its LMUs, their readout and probe)",
             attr="network",
         )
-    return lmu, readout
+    for k in range(1, len(lmus)):
+        # the stack the parallel form computes: layer k reads layer k - 1's
+        # output, unfiltered and unchanged, and nothing else
+        into = [c for c in net.all_connections if c.post_obj is lmus[k].input]
+        if not (
+            len(into) == 1
+            and into[0].pre_obj is lmus[k - 1].output
+            and into[0].synapse is None
+            and into[0].function is None
+            and isinstance(into[0].transform, nengo.transforms.NoTransform)
+        ):
+            raise ValidationError(
+                f"its layer {k} must read layer {k - 1}'s output alone, through a "
+                "connection without synapse, function or transform (as lmu_model "
+                "makes it)",
+                attr="network",
+            )
+    return lmus, readout
+
+
+def layer_name(k):
+    """The name of a `parallel_model`'s ``k``-th `ParallelLMU` layer: ``"lmu"``
+    for the first (a one-layer model's only), then ``"lmu_1"``, ``"lmu_2"``..."""
+    return "lmu" if k == 0 else f"lmu_{k}"
 
 
 def _built_weights(net, dt):
     """The transforms and biases the network builds with (its distributions
-    sampled from its seeds), in each connection's ``(post, pre)`` layout."""
-    lmu, readout = _lmu_of(net)
+    sampled from its seeds), in each connection's ``(post, pre)`` layout: a
+    dict per LMU, and the readout's."""
+    lmus, readout = _lmus_of(net)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = nengo.builder.Model(dt=dt)
         model.build(net)
-    w = dict(input_encoders=model.params[lmu.input_encoders].weights,
-             readout=model.params[readout].weights)
-    if lmu.hidden is not None:
-        w["memory_kernel"] = model.params[lmu.memory_kernel].weights
-        w["bias"] = model.params[lmu.hidden].bias
-        if lmu.input_to_hidden:
-            w["input_kernel"] = model.params[lmu.input_kernel].weights
-    return {k: np.array(v, dtype=float) for k, v in w.items()}
+    layers = []
+    for lmu in lmus:
+        w = dict(input_encoders=model.params[lmu.input_encoders].weights)
+        if lmu.hidden is not None:
+            w["memory_kernel"] = model.params[lmu.memory_kernel].weights
+            w["bias"] = model.params[lmu.hidden].bias
+            if lmu.input_to_hidden:
+                w["input_kernel"] = model.params[lmu.input_kernel].weights
+        layers.append({k: np.array(v, dtype=float) for k, v in w.items()})
+    return layers, np.array(model.params[readout].weights, dtype=float)
 
 
 def parallel_model(net, steps, dt=1.0, return_sequences=True, convolution="blocks",
@@ -344,16 +389,32 @@ def parallel_model(net, steps, dt=1.0, return_sequences=True, convolution="block
 
     ``(batch, steps, input_d)`` in, the readout out (``(batch, steps,
     n_out)``, or ``(batch, n_out)`` for the last step only); its weights
-    start where the network's would (`ParallelLMU`, then the readout as a
-    bias-free Dense layer). Compile and fit it as any Keras model, then
+    start where the network's would (a `ParallelLMU` per LMU, named by
+    `layer_name`, then the readout as a bias-free Dense layer named
+    ``"readout"``). In a stack, layer :math:`k` computes every step's output
+    :math:`h^{(k)}_{1..T}` from :math:`h^{(k-1)}_{1..T}` (one convolution
+    over the whole sequence per layer); ``return_sequences=False`` applies
+    to the last layer only, whose memory of the last step is then one
+    contraction. Compile and fit it as any Keras model, then
     `freeze_params` puts the trained weights back into ``net``. (Keras's
     ``fit`` and ``predict`` cast float64 NumPy data to ``floatx``, float32;
     pass tensors, or set ``floatx``, to train a float64 model in float64.)
 
+    Made inside a ``tf.distribute`` strategy's scope, the model's weights
+    are the strategy's (mirrored on every replica) and ``fit`` trains on
+    several devices::
+
+        strategy = tf.distribute.MirroredStrategy()  # every GPU
+        with strategy.scope():
+            model = parallel_model(net, steps)
+            model.compile(optimizer="adam", loss="mse")
+        model.fit(x, y, batch_size=global_batch)  # split between the replicas
+        freeze_params(model, net)
+
     Parameters
     ----------
     net : nengo.Network
-        Made by `.lmu_model`, with a feed-forward LMU (`check_parallel`).
+        Made by `.lmu_model`, with feed-forward LMUs (`check_parallel`).
     steps : int
         Sequence length.
     dt : float, optional
@@ -370,22 +431,27 @@ def parallel_model(net, steps, dt=1.0, return_sequences=True, convolution="block
         A functional Keras model whose ``fit``, ``evaluate`` and ``predict``
         refuse arrays of another length than ``steps`` by name.
     """
-    lmu, readout = _lmu_of(net)
-    check_parallel(lmu)
+    lmus, _ = _lmus_of(net)
+    for lmu in lmus:
+        check_parallel(lmu)
     steps = check_param(IntegerParam("steps", low=1), steps)
     dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
     check_param(BoolParam("return_sequences"), return_sequences)
     check_param(EnumParam("convolution", values=CONVOLUTIONS), convolution)
     dtype = check_float_dtype(dtype)
-    w = _built_weights(net, dt)
-    inp = tf.keras.Input((steps, lmu.input_d), dtype=dtype)
-    layer = ParallelLMU(lmu, steps, w, dt=dt, return_sequences=return_sequences,
-                        convolution=convolution, dtype=dtype, name="lmu")
+    weights, readout = _built_weights(net, dt)
+    inp = tf.keras.Input((steps, lmus[0].input_d), dtype=dtype)
+    x = inp
+    for k, (lmu, w) in enumerate(zip(lmus, weights)):
+        last = k == len(lmus) - 1
+        x = ParallelLMU(lmu, steps, w, dt=dt,
+                        return_sequences=return_sequences or not last,
+                        convolution=convolution, dtype=dtype, name=layer_name(k))(x)
     dense = tf.keras.layers.Dense(
-        w["readout"].shape[0], use_bias=False, dtype=dtype, name="readout",
-        kernel_initializer=tf.keras.initializers.Constant(w["readout"].T),
+        readout.shape[0], use_bias=False, dtype=dtype, name="readout",
+        kernel_initializer=tf.keras.initializers.Constant(readout.T),
     )
-    return ParallelModel(inp, dense(layer(inp)))
+    return ParallelModel(inp, dense(x))
 
 
 class ParallelModel(tf.keras.Model):
@@ -446,37 +512,61 @@ def freeze_params(model, net):
     ``freeze_params`` does), and the hidden bias the ensemble's, so every
     simulator runs the trained network. The weights do not depend on the
     model's ``steps``: a model made for one length trains weights that a
-    model for another, or the network, runs at any length. A model that is
-    not a `parallel_model` of a network of these sizes (LMU and readout) is
+    model for another, or the network, runs at any length. Every layer of a
+    stack is written. A model that is not a `parallel_model` of a network of
+    these sizes (as many LMUs, each of the same sizes, and the readout) is
     refused by a `~nengo.exceptions.ValidationError` naming ``model``.
     """
-    lmu, readout = _lmu_of(net)
-    try:
-        layer = model.get_layer("lmu")
-        readout_layer = model.get_layer("readout")
-    except (AttributeError, ValueError):
-        layer = readout_layer = None
-    shapes = dict(input_encoders=(lmu.memory_d, lmu.input_d))
-    if lmu.hidden is not None:
-        shapes["memory_kernel"] = (lmu.units, lmu.memory_d * lmu.order)
+    lmus, readout = _lmus_of(net)
+    layers = [_layer_of(model, layer_name(k)) for k in range(len(lmus) + 1)]
+    readout_layer = _layer_of(model, "readout")
     if (
-        not isinstance(layer, ParallelLMU)
-        or any(tuple(getattr(layer, name).shape) != shape for name, shape in shapes.items())
+        layers[-1] is not None  # more layers than the network's LMUs
+        or not all(_fits(layer, lmu) for layer, lmu in zip(layers, lmus))
         or tuple(getattr(readout_layer, "kernel", np.zeros(0)).shape[::-1])
         != (readout.size_out, readout.size_mid)
     ):
         raise ValidationError(
-            "must be a parallel_model of this network (its LMU's sizes)", attr="model"
+            "must be a parallel_model of this network (as many LMUs, of its LMUs' "
+            "sizes)",
+            attr="model",
         )
 
     def dense(conn, value):
         value = np.array(value, dtype=float)
         conn.transform = nengo.transforms.Dense(value.shape, init=value)
 
-    dense(lmu.input_encoders, layer.input_encoders.numpy())
-    if layer.has_hidden:
-        dense(lmu.memory_kernel, layer.memory_kernel.numpy())
-        lmu.hidden.bias = np.array(layer.bias.numpy(), dtype=float)
-        if layer.input_kernel is not None:
-            dense(lmu.input_kernel, layer.input_kernel.numpy())
+    for layer, lmu in zip(layers, lmus):
+        dense(lmu.input_encoders, layer.input_encoders.numpy())
+        if layer.has_hidden:
+            dense(lmu.memory_kernel, layer.memory_kernel.numpy())
+            lmu.hidden.bias = np.array(layer.bias.numpy(), dtype=float)
+            if layer.input_kernel is not None:
+                dense(lmu.input_kernel, layer.input_kernel.numpy())
     dense(readout, readout_layer.kernel.numpy().T)
+
+
+def _layer_of(model, name):
+    """``model``'s layer ``name``, or None."""
+    try:
+        return model.get_layer(name)
+    except (AttributeError, ValueError):
+        return None
+
+
+def _fits(layer, lmu):
+    """Whether ``layer`` is a `ParallelLMU` with ``lmu``'s trainable weights."""
+    if not isinstance(layer, ParallelLMU) or layer.has_hidden != (lmu.hidden is not None):
+        return False
+    if layer.has_hidden and (layer.input_kernel is not None) != lmu.input_to_hidden:
+        return False
+    shapes = dict(input_encoders=(lmu.memory_d, lmu.input_d))
+    if lmu.hidden is not None:
+        shapes["memory_kernel"] = (lmu.units, lmu.memory_d * lmu.order)
+        if lmu.input_to_hidden:
+            shapes["input_kernel"] = (lmu.units, lmu.input_d)
+    return all(
+        getattr(layer, name, None) is not None
+        and tuple(getattr(layer, name).shape) == shape
+        for name, shape in shapes.items()
+    )
