@@ -66,6 +66,8 @@ def evaluate(conv, net, simulator, x, y, parallel, **sim_kwargs):
         "hidden_spikes_per_digit": spikes[0]["hidden"],
         "synaptic_events_per_digit": spikes[0]["hidden_synaptic_events"],
         "seconds": time.perf_counter() - start,
+        # what a digit costs (nengo_lmu.cost.InferenceCost), as measured here
+        "cost_per_digit": spikes.totals(("loihi", "spinnaker", "spinnaker2")),
     }
 
 

@@ -292,6 +292,8 @@ def spiking(conv, net, simulator, x, y, rate_pred, per_step, **kwargs):
         "rate_accuracy_same_series": float(np.mean(rate_pred == y)),
         "series": int(len(y)),
         "synaptic_events_per_series": float(spikes[0]["hidden_synaptic_events"]),
+        # what a series costs (nengo_lmu.cost.InferenceCost), as measured here
+        "cost_per_series": spikes.totals(("loihi", "spinnaker", "spinnaker2")),
         "host_input_saturated": any(
             issubclass(w.category, HostInputSaturationWarning) for w in caught
         ),

@@ -66,6 +66,10 @@ COLUMNS = (
      "synaptic events (spikes x fan-out) in the memory's {time:g} s run"),
     ("syn. events/digit", "synaptic_events_digit", "{:,.0f}",
      "synaptic events of the spiking LMU per test digit (mean)"),
+    ("J/run (Loihi)", "energy_run", "{:.2g}",
+     "Loihi's dynamic energy for the memory's {time:g} s run (nengo_lmu.cost)"),
+    ("J/digit (Loihi)", "energy_digit", "{:.2g}",
+     "Loihi's dynamic energy per test digit, host memory priced as CPU operations"),
 )
 
 #: The units of the count columns (each heading names its own).
@@ -74,6 +78,8 @@ COUNT_UNITS = {
     "neurons": "neurons",
     "synaptic_events_run": "/run",
     "synaptic_events_digit": "/digit",
+    "energy_run": "/run",
+    "energy_digit": "/digit",
 }
 
 #: The PNG files the demo writes.
@@ -457,6 +463,20 @@ def memory_stage(settings, out):
         return nrmse((sim.data[probe] @ readout)[scored, None], delayed[scored])
 
     n_neurons = order * s.memory_neurons
+    steps = int(round(s.memory_time / sim.dt))
+
+    def energy_run(events):
+        """Loihi's joules for ``events`` synaptic events and every neuron
+        updated each step (keras-spiking's figures; None without it)."""
+        try:
+            from nengo_lmu.cost import device_energy  # pylint: disable=import-outside-toplevel
+
+            loihi = device_energy("loihi")
+        except ImportError:
+            return None
+        return events * loihi["energy_per_synop"] + n_neurons * steps * loihi[
+            "energy_per_neuron"]
+
     rows = [
         dict(stage=STAGES[0], delay_nrmse=delay_nrmse(sim, net, net.p_exact),
              seconds=seconds, neurons=0),
@@ -470,6 +490,8 @@ def memory_stage(settings, out):
                  loihi_net, loihi_sim, loihi_net.neural.state_ensembles,
                  loihi_net.p_spikes)),
     ]
+    for row in rows[1:]:
+        row["energy_run"] = energy_run(row["synaptic_events_run"])
     plots = [
         plot_memory_window(out, sim, net, settings),
         plot_raster(out, sim, net, settings),
@@ -702,8 +724,19 @@ def spiking_stage(conv, net, simulator, data, stage, parallel, progress_bar=True
         synaptic_events_digit=float(
             sum(v for k, v in spikes[0].items() if k.endswith("synaptic_events"))
         ),
+        # conv.run's cost report (nengo_lmu.cost.InferenceCost), per digit
+        energy_digit=_loihi_energy(spikes),
     )
     return row, outputs
+
+
+def _loihi_energy(cost):
+    """Joules per inference on Loihi of a run's cost report; None without
+    keras-spiking (the ``energy`` extra), whose figures it uses."""
+    try:
+        return cost.energy("loihi")
+    except ImportError:
+        return None
 
 
 def plot_predictions(out, rate, reference, loihi, labels):

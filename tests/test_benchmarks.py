@@ -31,6 +31,8 @@ PUBLISHED = BENCHMARKS / "results"
 
 #: script -> extra arguments of its tiny run (in tmp_path)
 SCRIPTS = {
+    "cost.py": [],
+    "deep_gpu.py": [],
     "delay_network.py": [],
     "loihi_delay_network.py": [],
     "loihi_lmu.py": [],
@@ -268,6 +270,10 @@ def psdigits_spiking_figures(name, data):
         f.close(f"{sim} synaptic events per spike",
                 quotient(r["synaptic_events_per_digit"], r["hidden_spikes_per_digit"]), 10)
         f.above(f"{sim} seconds", r["seconds"], 0)
+        # every hidden spike goes to the host readout, and costs energy
+        f.close(f"{sim} chip-to-host spikes", r["cost_per_digit"]["chip_to_host_spikes"],
+                r["hidden_spikes_per_digit"])
+        f.above(f"{sim} loihi joules", r["cost_per_digit"]["energy_joules"]["loihi"], 0)
     ratio = quotient(run["loihi_emulator"]["hidden_spikes_per_digit"],
                      run["reference"]["hidden_spikes_per_digit"])
     f.within("emulator / reference hidden spikes", ratio, 0.25, 0.55)
@@ -341,6 +347,26 @@ def parallel_convolution_figures(name, data):
         f.ratios(length, entry, seconds,
                  lambda key: "_over_" in key and key.split("_over_"))
         f.check(sum("_over_" in key for key in entry) == 5, f"{length}: not 5 ratios")
+    return f.errors
+
+
+def deep_gpu_figures(name, data):
+    """deep_gpu: times of one training step per depth (that it runs, not how
+    fast): both models timed each round, positive, the median of the rounds,
+    the ratio the quotient of the two medians."""
+    f = Figures()
+    rounds = data["config"]["rounds"]
+    f.check(list(data["depths"]) == [str(d) for d in data["config"]["depths"]],
+            f"depths {list(data['depths'])}")
+    for depth, entry in data["depths"].items():
+        seconds = entry["seconds_per_step"]
+        f.check(set(seconds) == {"nengo_lmu_parallel", "keras_lmu"},
+                f"{depth}: timed {sorted(seconds)}")
+        for model, times in entry["all_seconds_per_step"].items():
+            f.check(len(times) == rounds, f"{depth} {model}: {len(times)} rounds")
+            f.close(f"{depth} {model} median", seconds[model], statistics.median(times))
+        f.ratios(f"depth {depth}", entry, seconds,
+                 lambda key: key.endswith("_over_keras_lmu") and key.split("_over_"))
     return f.errors
 
 
@@ -420,6 +446,8 @@ def ucr_figures(name, data):
                 100 * (figure(r["accuracy"]) - figure(r["rate_accuracy_same_series"])),
                 abs=1e-6)
         f.above(f"{sim} synaptic_events_per_series", figure(r["synaptic_events_per_series"]), 0)
+        f.above(f"{sim} loihi joules per series",
+                figure(r["cost_per_series"]["energy_joules"]["loihi"]), 0)
         f.above(f"{sim} seconds", figure(r["seconds"]), 0)
         f.check(isinstance(r["host_input_saturated"], bool), f"{sim} host_input_saturated")
         f.within(f"{sim} agreement", figure(r["agreement"]), UCR_AGREEMENT[name][sim], 1)
@@ -458,6 +486,43 @@ def ucr_seeds_figures(name, data):
     return f.errors
 
 
+def cost_figures(name, data):
+    """cost: each model's report adds up (stages to totals, counts to joules
+    by the figures per operation it records), every hidden spike reaches the
+    host readout, and the plot's bars are the reports' totals."""
+    f = Figures()
+    per_op = data["energy_per_op"]
+    for model, per in (("psDigits", "digit"), ("BasicMotions", "series")):
+        entry = data[model]
+        for sim in ("emulator", "reference"):
+            r = entry[sim]
+            f.check(r["per"] == per and r["inferences"] == 4, f"{model} {sim} per/inferences")
+            f.within(f"{model} {sim} accuracy", r["accuracy"], 0, 1)
+            stages = r["stages"].values()
+            for key, total in r["total"].items():
+                f.close(f"{model} {sim} total {key}", total, sum(s[key] for s in stages))
+            t = r["total"]
+            f.close(f"{model} {sim} chip-to-host spikes", t["chip_to_host_spikes"],
+                    r["stages"]["hidden"]["spikes"])
+            f.above(f"{model} {sim} host-to-chip spikes", t["host_to_chip_spikes"], 0)
+            f.close(f"{model} {sim} neuron updates", t["neuron_updates"],
+                    t["neurons"] * r["steps"])
+            loihi = per_op["loihi"]
+            f.close(f"{model} {sim} loihi joules", r["energy_joules"]["loihi"]["total"],
+                    loihi["synop"] * t["synaptic_ops"] + loihi["neuron"] * t["neuron_updates"]
+                    + per_op["cpu"]["synop"] * t["host_ops"], rel=1e-9)
+        rate = entry["rate"]
+        for device in ("cpu", "gpu", "arm"):
+            f.close(f"{model} rate {device} joules", rate["energy_joules"][device]["total"],
+                    per_op[device]["synop"] * rate["total"]["macs"]
+                    + per_op[device]["neuron"] * rate["total"]["neuron_updates"], rel=1e-9)
+        f.close(f"{model} bar, Loihi", entry["joules_per_inference"]["host memory on Loihi"],
+                entry["emulator"]["energy_joules"]["loihi"]["total"])
+        f.check(entry["emulator"].get("chip_resources", {}).get("hidden", {}).get("cores", 0) >= 1,
+                f"{model} emulator chip resources")
+    return f.errors
+
+
 #: results files a script writes under another name, with the options that do
 VARIANTS = {
     "psdigits_parallel.json": ("psdigits.py", "--parallel"),
@@ -472,11 +537,13 @@ VARIANTS = {
 #: results file -> the check of its tiny run's figures (a list of the bounds missed)
 FIGURES = {
     **{name: summarised_figures for name in NRMSE_BOUNDS},
+    "cost": cost_figures,
     "psdigits": psdigits_figures,
     "psdigits_parallel": psdigits_figures,
     "psdigits_spiking": psdigits_spiking_figures,
     "loihi_rates": loihi_rates_figures,
     "parallel_convolution": parallel_convolution_figures,
+    "deep_gpu": deep_gpu_figures,
     "train_speed": train_speed_figures,
     **{name: ucr_figures for name in UCR_AGREEMENT},
     **{name: ucr_seeds_figures for name in (

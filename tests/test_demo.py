@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from nengo_lmu.cli import main
+from nengo_lmu.cost import COUNTS as COSTS, InferenceCost
 from nengo_lmu.demo import (
     COLUMNS,
     COUNT_UNITS,
@@ -116,6 +117,13 @@ def test_demo_quick(tmp_path):
     for stage in TEST_ROWS[1:]:
         assert float(table[stage]["syn. events/digit"].replace(",", "")) > 0, stage
         assert table[stage]["syn. events/run"] == "-"
+    # energy, likewise (from conv.run's cost report for the LMU rows)
+    for stage in STAGES[1:3]:
+        assert float(table[stage]["J/run (Loihi)"]) > 0, stage
+        assert table[stage]["J/digit (Loihi)"] == "-"
+    for stage in TEST_ROWS[1:]:
+        assert float(table[stage]["J/digit (Loihi)"]) > 0, stage
+        assert table[stage]["J/run (Loihi)"] == "-"
 
     # off a terminal, a few lines of progress: the estimate, four stage lines,
     # a few for each progress bar; none of NengoDL's or Keras' own
@@ -174,7 +182,9 @@ class RecordingConversion:
         self.sequences = sequences
         outputs = np.zeros((len(sequences), 1, 10))
         outputs[:, -1, 3] = 1
-        return outputs, {0: {"hidden_synaptic_events": 10.0}}
+        cost = InferenceCost(stages={"hidden": dict.fromkeys(COSTS, 0.0)}, steps=1,
+                             dt=0.001, spikes={0: {"hidden_synaptic_events": 10.0}})
+        return outputs, cost
 
 
 @pytest.mark.parametrize("stage", ["spiking (reference)", "spiking (Loihi emulator)"])
