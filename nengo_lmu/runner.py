@@ -14,10 +14,12 @@ import warnings
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
+from nengo.params import BoolParam
 from nengo.utils.progress import NoProgressBar
 
+from nengo_lmu.cost import CostProbes, conversion_cost
 from nengo_lmu.measure import check_sequences
-from nengo_lmu.metrics import fan_out, spike_count
+from nengo_lmu.metrics import fan_out
 from nengo_lmu.params import FiniteNumberParam, IntegerParam, check_param
 from nengo_lmu.paths import copy_network, index_of, object_at
 from nengo_lmu.progress import plural, tracker
@@ -164,13 +166,25 @@ class SpikingConversion:
         read_delay=None,
         read_window=None,
         progress_bar=True,
+        sequential=False,
+        rest_time=None,
         **sim_kwargs,
     ):
         """Run each sequence and read ``probe`` at the end of each presentation.
 
         Sequences run ``parallel`` at a time, in as many copies of the network
         side by side in one simulator (no simulator needs to reset; one build
-        serves them all).
+        serves them all). With ``sequential``, as a deployment meets them:
+        one after another in each of ``parallel`` copies (one simulator, one
+        build), every sequence after ``rest_time`` in which the input is zero
+        and every memory returns to rest: a sampled exact memory is reset
+        (its ``advance`` below -0.5, `.SampledSystem`), a neural one's
+        neurons are inhibited (a strong negative input into each, from a
+        host node, as Gaurav, Stewart & Yi (2023) reset their memory on
+        Loihi) while its states decay through their synapses, and every
+        filter decays. Both modes give each sequence the same start, so
+        their outputs agree to the filters' decay over ``rest_time`` (and the
+        spike noise).
 
         Filtered spikes lag what they encode, so the last sample is held on
         for ``read_delay`` and the last output read then (a continuous memory
@@ -232,6 +246,17 @@ class SpikingConversion:
             report within a group of ``parallel`` sequences, a shown bar
             runs each simulator in about ten pieces of whole presentations
             (``run_steps`` again, continuing where it stopped).
+        sequential : bool, optional
+            Run the sequences one after another in each copy (see above).
+            Refused for a network with an exact memory that runs
+            continuously (one not fed the held samples, such as an upper
+            layer of a stack), which cannot return to rest.
+        rest_time : float, optional
+            ``sequential`` only: seconds of rest before each sequence,
+            rounded up to whole presentations; 0 runs the sequences back to
+            back, each from where the last left off. None: `REST_DECAYS`
+            times the slowest time constant of the network's synapses, and
+            at least one presentation (in which memories reset).
         **sim_kwargs
             Passed to ``simulator``. ``dt`` defaults to `dt`, the one
             converted for; ``presentation_time`` must be a whole number of
@@ -243,12 +268,23 @@ class SpikingConversion:
             ``(n_sequences, n_samples, probe size)``: the probe's value at
             the end of each presentation, the last ``read_delay`` later (and
             averaged over ``read_window``).
-        spikes : dict
-            For each converted LMU (by index in ``lmus``): the mean number of
-            spikes per sequence of its hidden layer, ``"hidden"``, and of its
-            memory's neurons, ``"memory"`` (0 for an exact memory), and the
-            synaptic events they cause (spikes times outgoing synapses), over
-            the whole run of each sequence, its read window included.
+        cost : nengo_lmu.cost.InferenceCost
+            What one sequence cost, measured over the whole run of each (its
+            read window included) and averaged: per stage (each LMU's
+            ``"memory"`` and ``"hidden"``, and the ``"readout"``) the spikes,
+            synaptic operations, neuron updates, host-to-chip values and
+            spikes, chip-to-host spikes and host arithmetic of the network
+            as nengo-loihi splits it (`nengo_lmu.cost.conversion_cost`),
+            latency, chip resources where the simulator is nengo-loihi's, and
+            ``cost.energy(device)`` in joules (keras-spiking's figures); its
+            ``summary()`` prints it. It is also the mapping this returned
+            before: ``cost[k]`` for the converted LMU ``k`` (index in
+            ``lmus``) holds the mean number of spikes per sequence of its
+            hidden layer, ``"hidden"``, and of its memory's neurons,
+            ``"memory"`` (where it has spiking neurons), and the synaptic
+            events they cause (spikes times outgoing synapses,
+            ``"hidden_synaptic_events"``, ``"memory_synaptic_events"``), so
+            ``outputs, spikes = conv.run(...)`` reads as it always did.
         """
         if not callable(simulator):
             raise ValidationError(
@@ -308,56 +344,67 @@ class SpikingConversion:
         node_index = index_of(self.network, node)
         probe_index = index_of(self.network, probe)
         populations = _spiking_populations(self.network, self.lmus)
-        outputs = []
-        counts = {key: 0.0 for key in populations}
-        run_length = steps * sequences.shape[1] + delay + window - 1
+        outputs = [None] * len(sequences)
+        measured, built = None, None
+        n_samples = sequences.shape[1]
+        rest = self._rest_presentations(sequential, rest_time, held, sampled)
+        if sequential:
+            # each copy runs its sequences (every parallel-th) one after another
+            per_sequence = (rest + n_samples + extra) * steps
+            groups = [
+                [list(range(k, len(sequences), parallel)) for k in range(parallel)
+                 if k < len(sequences)]
+            ]
+            run_length = per_sequence * len(groups[0][0])
+        else:
+            per_sequence = 0
+            groups = [
+                [[i] for i in range(start, min(start + parallel, len(sequences)))]
+                for start in range(0, len(sequences), parallel)
+            ]
+            run_length = steps * n_samples + delay + window - 1
         progress = tracker(
-            progress_bar, f"Running {plural(len(sequences))}", len(sequences) * run_length
+            progress_bar, f"Running {plural(len(sequences))}",
+            sum(len(group) for group in groups) * run_length,
         )
         # a shown bar hears from each simulator about ten times (whole presentations)
         shown = not isinstance(progress.progress_bar, NoProgressBar)
-        piece = steps * max(1, sequences.shape[1] // 10) if shown else run_length
+        piece = steps * max(1, run_length // steps // 10) if shown else run_length
         with progress:
-            for start in range(0, len(sequences), parallel):
-                group = sequences[start : start + parallel]
+            for group in groups:
                 with nengo.Network(seed=self.network.seed) as batch:
                     copies = [copy_network(self.network, True) for _ in group]
-                    spike_probes = []
-                    for copy, sequence in zip(copies, group):
-                        self._hold(object_at(copy, node_index), sequence, extra)
-                        for index in sampled:  # take every sample, then hold still
-                            object_at(copy, index).output = HeldSamples(
-                                np.repeat([[1.0], [0.0]], [len(sequence), extra], axis=0),
-                                self.presentation_time,
-                            )
-                        spike_probes.append(
-                            {
-                                key: [nengo.Probe(object_at(copy, i).neurons) for i in idx]
-                                for key, (idx, _) in populations.items()
-                            }
-                        )
+                    cost_probes = []
+                    for copy, indices in zip(copies, group):
+                        self._present(copy, sequences[indices], rest, extra,
+                                      node_index, sampled)
+                        cost_probes.append(CostProbes(copy))
                 with simulator(batch, **sim_kwargs) as sim:
                     for done in range(0, run_length, piece):
                         sim.run_steps(min(piece, run_length - done))
                         progress.total_progress.step(
                             min(piece, run_length - done) * len(group)
                         )
-                for copy, probes in zip(copies, spike_probes):
+                built = built or (getattr(sim, "model", None), copies)
+                for copy, probes, indices in zip(copies, cost_probes, group):
                     data = sim.data[object_at(copy, probe_index)]
-                    ends = np.arange(1, group.shape[1] + 1) * steps - 1
-                    ends[-1] += delay
-                    out = data[ends]
-                    out[-1] = data[ends[-1] : ends[-1] + window].mean(axis=0)
-                    outputs.append(out)
-                    for key, plist in probes.items():
-                        counts[key] += sum(spike_count(sim, p) for p in plist)
+                    for j, i in enumerate(indices):
+                        ends = (np.arange(1, n_samples + 1) + rest) * steps - 1
+                        ends += j * per_sequence
+                        ends[-1] += delay
+                        out = data[ends]
+                        out[-1] = data[ends[-1] : ends[-1] + window].mean(axis=0)
+                        outputs[i] = out
+                    read = probes.read(sim, onto=self.network)
+                    measured = read if measured is None else measured + read
         n = len(sequences)
-        spikes = {}
-        for (lmu_index, part), (_, per_spike) in populations.items():
-            entry = spikes.setdefault(lmu_index, {})
-            entry[part] = counts[(lmu_index, part)] / n
-            entry[f"{part}_synaptic_events"] = counts[(lmu_index, part)] / n * per_spike
-        return np.array(outputs), spikes
+        cost = conversion_cost(self, measured, sequences.shape[1], simulator, *built)
+        for (lmu_index, part), (idx, per_spike) in populations.items():
+            count = sum(measured.spikes[object_at(self.network, i)].sum() for i in idx) / n
+            entry = cost.spikes.setdefault(lmu_index, {})
+            entry[part] = float(count)
+            entry[f"{part}_synaptic_events"] = float(count * per_spike)
+        return np.array(outputs), cost
 
     def _check_simulator(self, simulator, sim_kwargs):
         """Warn where ``simulator`` is not the one the firing rates were set
@@ -384,11 +431,65 @@ class SpikingConversion:
             stacklevel=3,
         )
 
-    def _hold(self, node, sequence, extra):
-        # the last sample ``extra`` more times: held on while the last output is read
-        node.output = HeldSamples(
-            np.concatenate([sequence] + [sequence[-1:]] * extra), self.presentation_time
+    def _present(self, copy, sequences, rest, extra, node_index, sampled):
+        """Give ``copy`` its ``sequences``, one after another: each after
+        ``rest`` presentations of rest (zero input, memories reset), then
+        its samples, then its last sample ``extra`` more times (held on while
+        the last output is read)."""
+        samples, advance, gate = [], [], []
+        for sequence in sequences:
+            samples += [np.zeros((rest, sequence.shape[1])), sequence]
+            samples += [sequence[-1:]] * extra
+            advance += [-1.0] * min(rest, 1) + [0.0] * (rest - 1) * (rest > 0)
+            advance += [1.0] * len(sequence) + [0.0] * extra
+            gate += [1.0] * rest + [0.0] * (len(sequence) + extra)
+        object_at(copy, node_index).output = HeldSamples(
+            np.concatenate(samples), self.presentation_time
         )
+        for index in sampled:  # take every sample, then hold still
+            object_at(copy, index).output = HeldSamples(
+                np.array(advance)[:, None], self.presentation_time
+            )
+        ensembles = [
+            object_at(copy, index_of(self.network, ens))
+            for lmu in self.lmus
+            for ens in getattr(lmu.memory, "state_ensembles", [])
+        ]
+        if rest and ensembles:  # (in the batch, beside the copy: not part of it)
+            inhibit = nengo.Node(
+                HeldSamples(np.array(gate)[:, None], self.presentation_time),
+                label="memory reset",
+            )
+            for ens in ensembles:
+                nengo.Connection(
+                    inhibit, ens.neurons, transform=-_inhibition(ens), synapse=None
+                )
+
+    def _rest_presentations(self, sequential, rest_time, held, sampled):
+        """Presentations of rest before each sequence: 0 side by side."""
+        check_param(BoolParam("sequential"), sequential)
+        if not sequential:
+            if rest_time is not None:
+                raise ValidationError(
+                    "applies to sequential runs (sequential=True)", attr="rest_time"
+                )
+            return 0
+        continuous = [
+            lmu for lmu in self.lmus
+            if lmu.memory.n_neurons is None and lmu.memory.sample_period is None
+        ]
+        if continuous:
+            raise ValidationError(
+                f"{continuous[0]}'s exact memory runs continuously (it is not fed "
+                "the held samples themselves), and cannot return to rest between "
+                "sequences: run them side by side (sequential=False)",
+                attr="sequential",
+            )
+        if rest_time is None:  # at least the one presentation that resets
+            rest_time = max(REST_DECAYS * _slowest_decay(self.network),
+                            self.presentation_time)
+        rest_time = check_param(FiniteNumberParam("rest_time", low=0), rest_time)
+        return int(np.ceil(rest_time / self.presentation_time - 1e-9))
 
 
 class HeldSamples(nengo.Process):
@@ -451,6 +552,46 @@ def presentation_steps(presentation_time, dt):
 #: count over it is exact to within one spike); each presentation time more
 #: costs as much simulated time per sequence.
 READ_WINDOW = 5
+
+
+#: `SpikingConversion.run`'s default rest between sequences run one after
+#: another, in multiples of the network's slowest synaptic time constant:
+#: what a filter still holds after it, :math:`e^{-8} \\approx 3 \\cdot 10^{-4}`.
+REST_DECAYS = 8
+
+
+def _slowest_decay(network):
+    """The slowest time constant of ``network``'s synapses (seconds): of a
+    linear filter, :math:`1 / \\min |\\mathrm{Re}\\, p|` over its poles."""
+    slowest = 0.0
+    for conn in network.all_connections:
+        syn = conn.synapse
+        if isinstance(syn, nengo.LinearFilter) and syn.analog and len(np.atleast_1d(syn.den)) > 1:
+            rates = -np.real(np.roots(syn.den))
+            if np.all(rates > 0):
+                slowest = max(slowest, float(1.0 / rates.min()))
+    return slowest
+
+
+def _inhibition(ens):
+    """``(n_neurons, 1)`` weights that silence ``ens``: twice its largest
+    input current at its radius, from its gains and biases (drawn from its
+    distributions if need be), so a unit input holds every neuron below
+    threshold."""
+    rng = np.random.RandomState(0)
+    n = ens.n_neurons
+
+    def sample(value):
+        if isinstance(value, nengo.dists.Distribution):
+            return value.sample(n, rng=rng)
+        return np.broadcast_to(np.asarray(value, dtype=float), (n,))
+
+    if ens.gain is not None and ens.bias is not None:
+        gain, bias = sample(ens.gain), sample(ens.bias)
+    else:
+        gain, bias = ens.neuron_type.gain_bias(sample(ens.max_rates), sample(ens.intercepts))
+    current = np.abs(gain) + np.abs(bias)
+    return np.full((n, 1), 2.0 * float(current.max()))
 
 
 def _spiking_populations(network, lmus):
