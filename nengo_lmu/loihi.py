@@ -657,6 +657,13 @@ class CheckReport:
     input_range : float
         The largest magnitude of the host values checked (`check`'s
         ``input_range``).
+    usage : dict or None
+        With ``check(..., build=True)``, from nengo-loihi's build (decode
+        neurons included): ``cores`` (one per block), ``compartments``,
+        ``synapses`` (weights in synapse memory), and per core the most
+        ``compartments_per_core``, ``synapse_bits_per_core``,
+        ``input_axons_per_core`` and ``output_axons_per_core``, each beside
+        its limit in ``limits`` (`CORE_LIMITS`). None without a build.
     link_peak : float or None
         The largest value those inputs reach on the host-to-chip link, as a
         fraction of its range (one spike per step): at most 1. Into an
@@ -676,6 +683,7 @@ class CheckReport:
     host_inputs: int
     input_range: float
     link_peak: float | None
+    usage: dict | None = None
 
     def __str__(self):
         def count(n, what):
@@ -711,10 +719,20 @@ class CheckReport:
                 f"{100 * self.link_peak:.3g}% of the link's range (one spike per step)"
             )
         lines.append(host)
+        if self.usage is not None:
+            u, lim = self.usage, self.usage["limits"]
+            lines.append(
+                f"  built: {count(u['cores'], 'core')}, {u['compartments']} compartments, "
+                f"{u['synapses']} synapses; per core at most "
+                + ", ".join(
+                    f"{u[key + '_per_core']} of {lim[key]} {key.replace('_', ' ')}"
+                    for key in CORE_LIMITS
+                )
+            )
         return "\n".join(lines)
 
 
-def check(network, input_range=1.0):
+def check(network, input_range=1.0, build=False, dt=0.001):
     """Check ``network`` against Loihi's limits before building it.
 
     Raises an error naming the first object that breaks a limit, the limit,
@@ -746,6 +764,15 @@ def check(network, input_range=1.0):
         Largest expected magnitude of each value a host Node sends to the
         chip (after the connection's function, if it has one); positive and
         finite.
+    build : bool, optional
+        Also build the network as `Simulator` would (nengo-loihi's model,
+        with Loihi's discretisation; no simulation) and measure each core
+        against `CORE_LIMITS`: compartments, synapse memory, input and output
+        axons (``usage`` in the report). A block over one of them is a
+        BuildError naming the limit and the fix. Slower: the build solves
+        every decoder.
+    dt : float, optional
+        The simulator's time-step, for ``build``.
 
     Returns
     -------
@@ -867,7 +894,9 @@ def check(network, input_range=1.0):
         else:
             peaks.append(input_range)
 
+    usage = _core_usage(network, dt) if check_param(BoolParam("build"), build) else None
     return CheckReport(
+        usage=usage,
         ensembles=len(chip),
         neurons=sum(ens.n_neurons for ens in chip),
         neuron_types=dict(sorted(types.items())),
@@ -881,6 +910,55 @@ def check(network, input_range=1.0):
         input_range=input_range,
         link_peak=float(max(peaks)) if peaks else None,
     )
+
+
+#: What one Loihi core holds, as nengo-loihi 1.1 checks it when it builds a
+#: block (``nengo_loihi.block``): `check` (``build=True``) reports each.
+CORE_LIMITS = {
+    "compartments": nengo_loihi.block.MAX_COMPARTMENTS,
+    "synapse_bits": nengo_loihi.block.MAX_SYNAPSE_BITS,
+    "input_axons": nengo_loihi.block.MAX_IN_AXONS,
+    "output_axons": nengo_loihi.block.MAX_OUT_AXONS,
+}
+
+
+def _core_usage(network, dt):
+    """Build ``network`` as `Simulator` would (nengo-loihi's Model, with
+    Loihi's discretisation) and measure every block against `CORE_LIMITS`;
+    a block over one is a BuildError naming the limit and the fix."""
+    model = Simulator.model_for(network, dt=dt)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nengo-loihi's notes on rounding
+            model.build(network, discretize=True)
+    except BuildError as e:
+        text = str(e)
+        if "exceeded max" not in text:
+            raise
+        raise BuildError(
+            f"{text}: one Loihi core cannot hold this block. Split the ensemble "
+            "over more cores (nengo_lmu.loihi.configure(network, max_block=...) "
+            "with smaller blocks: a dense recurrent pool fills a core's synapse "
+            "memory before its compartments), or use fewer neurons (a neural "
+            "memory: fewer n_neurons, or a smaller reduced_order)"
+        ) from e
+    most = dict.fromkeys(CORE_LIMITS, 0)
+    for block in model.blocks:
+        found = dict(
+            compartments=block.compartment.n_compartments,
+            synapse_bits=sum(s.bits() for s in block.synapses),
+            input_axons=sum(s.n_axons for s in block.synapses),
+            output_axons=sum(a.axon_slots() for a in block.axons),
+        )
+        most = {key: max(most[key], int(found[key])) for key in most}
+    usage = dict(
+        cores=len(model.blocks),
+        compartments=int(sum(b.compartment.n_compartments for b in model.blocks)),
+        synapses=int(sum(s.size() for b in model.blocks for s in b.synapses)),
+        limits=dict(CORE_LIMITS),
+    )
+    usage.update({f"{key}_per_core": value for key, value in most.items()})
+    return usage
 
 
 def _weights(conn):

@@ -184,6 +184,45 @@ def peak_magnitudes(network, node, sequences, targets, dt=1.0):
     return peaks
 
 
+def memory_covariance(network, node, sequences, memory, dt=1.0):
+    """:math:`E[m m^T]` of ``memory``'s Legendre states over ``sequences``.
+
+    The mean, over every step of every sequence (run from rest) and every
+    channel, of the outer product of the states: the covariance (about
+    zero) that `.LegendreMemory` ``state_covariance`` takes, so that a
+    reduced memory keeps the states this data moves.
+
+    Parameters
+    ----------
+    network : nengo.Network
+    node : nengo.Node
+        The input node (of ``network``).
+    sequences : array_like
+        ``(n_sequences, n_samples, node.size_out)``, e.g. training inputs.
+    memory : LegendreMemory
+        A memory of ``network`` (an LMU's ``memory``).
+    dt : float, optional
+
+    Returns
+    -------
+    ndarray
+        ``(memory.order, memory.order)``.
+    """
+    # (imported here: the networks import nengo_lmu.legendre, which imports this)
+    from nengo_lmu.networks.memory import LegendreMemory  # noqa: PLC0415
+
+    if not isinstance(memory, LegendreMemory):
+        raise ValidationError(
+            f"must be a LegendreMemory of the network, e.g. lmu.memory (got {memory!r})",
+            attr="memory",
+        )
+    total, count = 0.0, 0
+    for (m,) in simulate_sequences(network, node, sequences, [memory.output], dt):
+        m = m.reshape(-1, memory.order)  # (steps * channels, order)
+        total, count = total + m.T @ m, count + len(m)
+    return total / count
+
+
 def channel_encoders(sequences):
     """Input encoders that give each input dimension its own memory channel,
     at unit variance: :math:`e_x = \\mathrm{diag}(1 / \\sigma_j)`.

@@ -168,3 +168,79 @@ def test_chip_realisation_within_range(order, reduced):
         with nl.Simulator(net, target="sim", progress_bar=False):
             pass
     assert time.perf_counter() - start < 60
+
+
+def test_check_builds_and_reports_what_a_core_holds():
+    """``check(build=True)``: the order-64 memory reduced to 16 states (30
+    neurons each) fits, core by core, and the report says how much of each
+    limit it uses; a dense recurrent pool of 600 neurons on one core does
+    not fit its synapse memory, refused naming that limit and the fix."""
+    import nengo_lmu.loihi as nl  # noqa: PLC0415
+
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(0.3)
+        mem = LegendreMemory(64, 5.0, n_neurons=30, simulator="loihi", reduced_order=16,
+                             **nl.MEMORY_KWARGS)
+        nengo.Connection(stim, mem.input, synapse=None)
+    report = nl.check(net, build=True)
+    usage = report.usage
+    assert usage["cores"] >= 16 and usage["compartments"] >= 16 * 30
+    for key, limit in nl.CORE_LIMITS.items():
+        assert 0 < usage[f"{key}_per_core"] <= limit
+    assert "synapse bits" in str(report)
+
+    with nengo.Network(seed=0) as dense:
+        ens = nengo.Ensemble(600, 4, **nl.ENSEMBLE_KWARGS)
+        nengo.Connection(ens, ens, solver=nengo.solvers.LstsqL2(weights=True), synapse=0.1)
+    nl.nengo_loihi.add_params(dense)  # all 600 on one core (nengo-loihi would split them)
+    dense.config[ens].block_shape = nl.nengo_loihi.BlockShape((600,), (600,))
+    with pytest.raises(nengo.exceptions.BuildError, match="synapse bits.*configure"):
+        nl.check(dense, build=True)
+
+
+def test_memory_covariance_against_numpy():
+    """E[m m^T] of the memory's states over the data, against the memory
+    stepped in numpy (zero-order hold by scipy)."""
+    import scipy.signal  # noqa: PLC0415
+
+    from nengo_lmu.measure import memory_covariance  # noqa: PLC0415
+
+    q, theta, dt = 6, 8.0, 1.0
+    x = np.stack([walk(20, 0), walk(20, 1)])[..., None]
+    with nengo.Network() as net:
+        inp = nengo.Node(np.zeros(1))
+        mem = LegendreMemory(q, theta)
+        nengo.Connection(inp, mem.input, synapse=None)
+    A, B = legendre_memory(q, theta)
+    Ad, Bd, *_ = scipy.signal.cont2discrete((A, B, np.eye(q), np.zeros((q, 1))), dt)
+    states = []
+    for u in x[..., 0]:
+        m = np.zeros(q)
+        for v in u:
+            m = Ad @ m + Bd[:, 0] * v
+            states.append(m)
+    states = np.array(states)
+    expected = states.T @ states / len(states)
+    assert np.allclose(memory_covariance(net, inp, x, mem, dt=dt), expected, rtol=1e-9)
+    assert_refuses(lambda: memory_covariance(net, inp, x, inp), ValidationError, "memory")
+
+
+def test_conversion_balances_against_the_calibration_data(rng):
+    """``to_spiking(memory_kwargs=dict(reduced_order=...), calibration=...)``
+    reduces against the states' covariance on the calibration data; a
+    reduced original keeps its own reduction."""
+    from nengo_lmu.measure import memory_covariance  # noqa: PLC0415
+    from nengo_lmu.spiking import to_spiking  # noqa: PLC0415
+    from test_spiking import classifier  # noqa: PLC0415  (tests/test_spiking.py)
+
+    net = classifier()
+    x = rng.uniform(-1, 1, size=(4, 20, 1))
+    conv = to_spiking(net, 0.01, calibration=(net.inp, x),
+                      memory_kwargs=dict(reduced_order=4))
+    mem = conv.lmus[0].memory
+    assert mem.state_d == 4
+    assert np.allclose(mem.state_covariance, memory_covariance(net, net.inp, x, net.lmu.memory))
+    again = to_spiking(conv.network, 0.01, memory_kwargs=dict(n_neurons=10))
+    kept = again.lmus[0].memory
+    assert kept.reduced_order == 4 and kept.n_neurons == 10
+    assert np.allclose(kept.state_covariance, mem.state_covariance)
