@@ -26,7 +26,7 @@ CALIBRATION_MIN_DRIVE = 0.01
 def calibrate(network, originals, calibration, dt_train, progress_bar=False):
     """Per original LMU with a hidden layer, measured on ``calibration =
     (node, sequences)``: ``{"memory": peak |memory output| per state,
-    "input": peak |input| (with input_to_hidden), "hidden": peak hidden
+    "input": peak |input| per dimension, "hidden": peak hidden
     activity, "covariance": E[m m^T] of the memory's Legendre states (over
     steps, sequences and channels)}``.
 
@@ -57,9 +57,10 @@ def calibrate(network, originals, calibration, dt_train, progress_bar=False):
             continue
         targets.append(lmu.memory.output)
         where.append((lmu, "memory"))
-        if lmu.input_to_hidden:
-            targets.append(lmu.input)
-            where.append((lmu, "input"))
+        # (with input_to_hidden; and for a memory whose input term the
+        # conversion sends the hidden layer directly, `_memory_into_hidden`)
+        targets.append(lmu.input)
+        where.append((lmu, "input"))
         targets.append(lmu.hidden.neurons)
         where.append((lmu, "hidden"))
     if not targets:

@@ -196,21 +196,28 @@ class CostProbes:
                 if conn.pre_obj not in self.values:
                     self.values[conn.pre_obj] = nengo.Probe(conn.pre_obj, synapse=None)
 
-    def read(self, sim, onto=None):
+    def read(self, sim, onto=None, steps=None, runs=1):
         """`Measured` of the run of ``sim`` (its whole run so far); with
         ``onto``, a network of which ``self.network`` is a copy, keyed by its
-        objects instead."""
+        objects instead. Where the simulation held ``runs`` inferences one
+        after another, of ``steps`` steps each, its first ``runs * steps``
+        steps are read as that many runs (what follows is not counted)."""
 
         def key(obj):
             return obj if onto is None else object_at(onto, index_of(self.network, obj))
 
+        steps = int(sim.n_steps) if steps is None else int(steps)
+        end = steps * runs
         spikes = {}
         for ens, probe in self.spikes.items():
             amplitude = getattr(ens.neuron_type, "amplitude", 1.0)
-            spikes[key(ens)] = np.sum(sim.data[probe], axis=0) * sim.dt / amplitude
-        values = {key(node): [np.asarray(sim.data[p])] for node, p in self.values.items()}
+            spikes[key(ens)] = np.sum(sim.data[probe][:end], axis=0) * sim.dt / amplitude
+        values = {
+            key(node): list(np.split(np.asarray(sim.data[p])[:end], runs))
+            for node, p in self.values.items()
+        }
         node_neurons = getattr(getattr(sim, "model", None), "node_neurons", None)
-        return Measured(spikes, values, int(sim.n_steps), 1, sim.dt, node_neurons)
+        return Measured(spikes, values, steps, runs, sim.dt, node_neurons)
 
 
 @dataclasses.dataclass

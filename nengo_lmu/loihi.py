@@ -55,6 +55,7 @@ from nengo_loihi.hardware import HAS_NXSDK
 from nengo_lmu.measure import check_input_node, check_sequences, simulate_sequences
 from nengo_lmu.loihi_limits import (  # noqa: F401  (part of this module's API)
     CHIP_NEURON_TYPES,
+    INPUT_TAU,
     LOIHI_DECODE_TAU,
     MAX_COMPARTMENTS,
     min_decoded_transform,
@@ -95,9 +96,6 @@ MEMORY_TUNING = dict(
 #: saturate and grow less stable, more lose resolution.
 MEMORY_KWARGS = dict(ensemble_kwargs=MEMORY_TUNING, radius_rms=2.5)
 
-#: `Simulator`'s ``decode_tau`` (the Lowpass after host input spikes and
-#: decode neurons) when the network needs no other.
-INPUT_TAU = 0.001
 
 #: nengo-loihi's targets: its emulator (``"sim"``; ``"simreal"`` without
 #: Loihi's discretisation) and the chip itself (``"loihi"``, with NxSDK).
@@ -345,6 +343,24 @@ class Simulator(nengo_loihi.Simulator):
             and mem.simulator == "loihi"
             and not mem.weights
         ]
+        # a memory feeding its LMU's hidden layer on the chip (to_spiking) is
+        # read out for the hidden block's host-input filter, INPUT_TAU
+        on_chip = [
+            lmu for lmu in network.all_networks if getattr(lmu, "memory_kernel_on_chip", None)
+        ]
+        wanted = INPUT_TAU if decode_tau is None else decode_tau
+        if on_chip and (needed or decoded_chip_connections(network)
+                        or not np.isclose(wanted, INPUT_TAU)):
+            raise BuildError(
+                f"{on_chip[0]}'s memory feeds its hidden layer on the chip, read out "
+                f"for the hidden block's filter of {INPUT_TAU * 1000:g} ms (its host "
+                "inputs' decode_tau); "
+                + (f"decode_tau={decode_tau:g} would detune it: leave it None"
+                   if not np.isclose(wanted, INPUT_TAU) else
+                   "connections through decode neurons in this network need 5 ms: "
+                   "give them neuron-to-neuron weights, or convert without the "
+                   "memory on the chip")
+            )
         if decode_tau is None:
             decoded = needed or decoded_chip_connections(network)
             decode_tau = LOIHI_DECODE_TAU if decoded else INPUT_TAU
@@ -569,9 +585,10 @@ def _chip(network, chip):
 def decoded_chip_connections(network, chip=None):
     """Connections between chip ensembles that go through decode neurons.
 
-    Those decoded from an Ensemble (not neuron-to-neuron weights), also
-    through passthrough Nodes (which nengo-loihi removes between chip
-    objects).
+    Those decoded from an Ensemble (not neuron-to-neuron weights) into
+    another ensemble, also through passthrough Nodes (which nengo-loihi
+    removes between chip objects); not those into an ensemble's neurons,
+    whose decoded weights nengo-loihi applies directly.
 
     Parameters
     ----------
@@ -590,6 +607,10 @@ def decoded_chip_connections(network, chip=None):
         onward.setdefault(conn.pre_obj, []).append(conn)
 
     def reaches_chip(obj, seen):
+        # into neurons, nengo-loihi applies the decoded weights directly
+        # (no decode neurons): only an ensemble's encoders need them
+        if isinstance(obj, nengo.ensemble.Neurons):
+            return False
         if base_object(obj) in chip:
             return True
         if not _is_passthrough(obj) or obj in seen:

@@ -13,6 +13,11 @@ from nengo_lmu.params import IntegerParam, check_param
 #: nengo-loihi's ``model.decode_tau``: the Lowpass after decode neurons.
 LOIHI_DECODE_TAU = 0.005
 
+#: `nengo_lmu.loihi.Simulator`'s ``decode_tau`` (the Lowpass after host input
+#: spikes and decode neurons) when the network needs no other: the filter a
+#: chip ensemble's host inputs arrive through, and so its block's one filter.
+INPUT_TAU = 0.001
+
 #: Neuron types nengo-loihi 1.1 runs on the chip.
 CHIP_NEURON_TYPES = (nengo.LIF, nengo.SpikingRectifiedLinear)
 

@@ -294,6 +294,18 @@ class SpikingConversion:
         self._check_simulator(simulator, sim_kwargs)
         node = self._resolve(node, nengo.Node, "node")
         probe = self._resolve(probe, nengo.Probe, "probe")
+        for lmu in self.lmus:
+            dropped = {lmu.memory.output, lmu.memory.state}
+            if getattr(lmu, "memory_state_dropped", False) and (
+                getattr(probe.target, "obj", probe.target) in dropped
+            ):
+                raise ValidationError(
+                    f"reads {lmu}'s memory state, which this conversion does not "
+                    "decode (its memory feeds the hidden layer on the chip, and "
+                    "nothing read the state when it was converted): probe it in the "
+                    "network before converting, so that it is kept",
+                    attr="probe",
+                )
         sequences = check_sequences(sequences, node)
         parallel = check_param(IntegerParam("parallel", low=1), parallel)
         sim_kwargs.setdefault("dt", self.dt)
@@ -395,7 +407,9 @@ class SpikingConversion:
                         out = data[ends]
                         out[-1] = data[ends[-1] : ends[-1] + window].mean(axis=0)
                         outputs[i] = out
-                    read = probes.read(sim, onto=self.network)
+                    # one inference per sequence (a sequential copy: each with its rest)
+                    read = probes.read(sim, onto=self.network, runs=len(indices),
+                                       steps=per_sequence if sequential else None)
                     measured = read if measured is None else measured + read
         n = len(sequences)
         cost = conversion_cost(self, measured, sequences.shape[1], simulator, *built)
@@ -410,6 +424,15 @@ class SpikingConversion:
         """Warn where ``simulator`` is not the one the firing rates were set
         for; refuse nengo-loihi's ``target`` given to another simulator."""
         kind = simulator_kind(simulator)
+        chip = [lmu for lmu in self.lmus if getattr(lmu, "memory_kernel_on_chip", None)]
+        if chip and kind == "loihi" and not hasattr(simulator, "model_for"):
+            raise ValidationError(
+                f"{chip[0]}'s memory feeds its hidden layer on the chip, read out for "
+                "the 1 ms host-input filter of nengo_lmu.loihi.Simulator; "
+                f"{simulator.__name__} filters host inputs by 5 ms: run it on "
+                "nengo_lmu.loihi.Simulator",
+                attr="simulator",
+            )
         if kind == "nengo" and "target" in sim_kwargs:
             raise ValidationError(
                 "is an argument of nengo-loihi's Simulator (e.g. 'sim', its "
@@ -561,11 +584,13 @@ REST_DECAYS = 8
 
 
 def _slowest_decay(network):
-    """The slowest time constant of ``network``'s synapses (seconds): of a
-    linear filter, :math:`1 / \\min |\\mathrm{Re}\\, p|` over its poles."""
+    """The slowest time constant of ``network``'s synapses, its probes'
+    included (seconds): of a linear filter,
+    :math:`1 / \\min |\\mathrm{Re}\\, p|` over its poles."""
     slowest = 0.0
-    for conn in network.all_connections:
-        syn = conn.synapse
+    for syn in [c.synapse for c in network.all_connections] + [
+        p.synapse for p in network.all_probes
+    ]:
         if isinstance(syn, nengo.LinearFilter) and syn.analog and len(np.atleast_1d(syn.den)) > 1:
             rates = -np.real(np.roots(syn.den))
             if np.all(rates > 0):
@@ -574,9 +599,11 @@ def _slowest_decay(network):
 
 
 def _inhibition(ens):
-    """``(n_neurons, 1)`` weights that silence ``ens``: twice its largest
-    input current at its radius, from its gains and biases (drawn from its
-    distributions if need be), so a unit input holds every neuron below
+    """``(n_neurons, 1)`` weights that silence ``ens``: a unit input into its
+    neurons (which Nengo scales by each neuron's gain) of twice its largest
+    input current at its radius, over its smallest gain, from its gains and
+    biases (drawn from its distributions, with a seed of their own, if need
+    be: an estimate of the built ones), so every neuron stays below
     threshold."""
     rng = np.random.RandomState(0)
     n = ens.n_neurons
@@ -591,7 +618,7 @@ def _inhibition(ens):
     else:
         gain, bias = ens.neuron_type.gain_bias(sample(ens.max_rates), sample(ens.intercepts))
     current = np.abs(gain) + np.abs(bias)
-    return np.full((n, 1), 2.0 * float(current.max()))
+    return np.full((n, 1), 2.0 * float(current.max()) / float(np.abs(gain).min()))
 
 
 def _spiking_populations(network, lmus):

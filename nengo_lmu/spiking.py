@@ -32,6 +32,8 @@ from nengo_lmu.calibration import (
     scale_host_inputs,
 )
 from nengo_lmu.networks.lmu import LMU
+from nengo_lmu.loihi_limits import INPUT_TAU
+from nengo_lmu.mapping import ss2sim
 from nengo_lmu.networks.linear import DECODER_REG
 from nengo_lmu.networks.memory import LegendreMemory
 from nengo_lmu.params import FiniteNumberParam, FiniteSynapseParam, check_param
@@ -630,18 +632,27 @@ def _memory_into_hidden(root, lmu):
     Through the memory's ``output`` node, what the hidden layer reads would
     cross the host every step (chip to host, then host to chip). Instead each
     state ensemble connects to the hidden neurons, carrying
-    :math:`W R (A'_o \\hat{x} + B'_o u)` through the memory's readout synapse
+    :math:`W R (A'_o \\hat{x} + B'_o u)` through ``Lowpass(INPUT_TAU)``
     (:math:`W` the trained memory kernel, :math:`R` its ``to_legendre``,
-    :math:`(A'_o, B'_o)` its readout mapping): a decoded connection into
-    neurons, which nengo-loihi makes dense weights without decode neurons.
-    The memory's input reaches the hidden layer from the host (``B'_o``
-    term) unfiltered there, as into the memory's own ensembles: on Loihi a
-    block has one synaptic filter, here the readout synapse. The memory's
+    :math:`(A'_o, B'_o)` the principle-3 read-out for that synapse, `.ss2sim`):
+    a decoded connection into neurons, which nengo-loihi makes dense weights
+    without decode neurons. On Loihi a block has one synaptic filter, and
+    the hidden layer's is that of its host inputs (``INPUT_TAU`` in
+    `nengo_lmu.loihi.Simulator`), so the state arrives through it rather
+    than through the memory's own readout synapse.
+    The ``B'_o`` term reaches the hidden layer from the LMU's input, on the
+    host (filtered on the chip, as every host input), folded into the input
+    kernel where there is one (so that calibration scales it into the
+    host-to-chip link's range with the rest of that kernel). The memory's
     decoded state then goes to the host only where the network reads it
     (a probe or connection on ``memory.output`` or ``memory.state``).
 
-    Returns whether it did (a neural memory with ``simulator="loihi"``,
-    mapped at a ``dt``, under a hidden layer).
+    Returns whether it did: for a neural memory with ``simulator="loihi"``
+    and neuron-to-neuron ``weights`` (its default there), mapped at a
+    ``dt``, under a hidden layer, fed by the LMU's input alone (no
+    ``hidden_to_memory``, ``memory_to_memory``); any other keeps the host
+    route. Without ``input_to_hidden`` the LMU gains an input kernel
+    (``input_kernel``) carrying that term alone.
     """
     mem = lmu.memory
     neural = getattr(mem, "realization", None)
@@ -651,26 +662,43 @@ def _memory_into_hidden(root, lmu):
         or mem.n_neurons is None
         or mem.simulator != "loihi"
         or neural is None
-        or neural.readout_terms  # an analog mapping (dt=None): not laid out for it
+        or mem.dt is None  # an analog mapping: not laid out for the chip's steps
+        or not mem.weights  # through decode neurons: the hidden block's filter is 5 ms
+        or lmu.hidden_to_memory  # the memory's input is more than its input encoders'
+        or lmu.memory_to_memory
     ):
         return False
     W = np.asarray(lmu.memory_kernel.transform.init, dtype=float)
+    E = np.asarray(lmu.input_encoders.transform.init, dtype=float)  # (memory_d, input_d)
     q, r = mem.order, mem.state_d
-    Ao, Bo = neural.readout_mapped.A, neural.readout_mapped.B
+    # the hidden block's one filter is its host inputs' (INPUT_TAU): the
+    # state reaches it through that filter, so the read-out is mapped for it
+    synapse = nengo.Lowpass(INPUT_TAU)
+    readout = ss2sim(neural.sys, synapse, dt=mem.dt)
+    Ao, Bo = readout.A, readout.B
     solver = nengo.solvers.LstsqL2(reg=DECODER_REG)
     conns = []
+    direct = np.zeros((lmu.units, lmu.input_d))  # the B'_o term, from the LMU's input
     with lmu:
         for c in range(mem.memory_d):
             M = W[:, c * q : (c + 1) * q] @ mem.to_legendre
             for i in range(r):
                 conns.append(nengo.Connection(
                     mem.state_ensembles[c * r + i], lmu.hidden.neurons,
-                    transform=(M @ Ao[:, i])[:, None], synapse=neural.readout_synapse,
-                    solver=solver,
+                    transform=(M @ Ao[:, i])[:, None], synapse=synapse, solver=solver,
                 ))
-            conns.append(nengo.Connection(
-                mem.input[c], lmu.hidden.neurons, transform=M @ Bo, synapse=None
-            ))
+            direct += (M @ Bo) @ E[c : c + 1]
+    # the input term joins the input kernel (which calibration scales into the
+    # link's range, with input_to_hidden), or comes in a connection of its own
+    if lmu.input_kernel is not None:
+        kernel = np.asarray(lmu.input_kernel.transform.init, dtype=float) + direct
+        lmu.input_kernel.transform = nengo.transforms.Dense(kernel.shape, init=kernel)
+    else:
+        with lmu:
+            lmu.input_kernel = nengo.Connection(
+                lmu.input, lmu.hidden.neurons,
+                transform=nengo.transforms.Dense(direct.shape, init=direct), synapse=None,
+            )
     lmu.connections.remove(lmu.memory_kernel)
     lmu.memory_kernel = None
     lmu.memory_kernel_on_chip = conns
@@ -684,6 +712,7 @@ def _memory_into_hidden(root, lmu):
             c for c in mem.connections
             if base_object(c.post) not in read and base_object(c.pre) not in read
         ]
+        lmu.memory_state_dropped = True  # SpikingConversion.run refuses probes on it
     return True
 
 

@@ -17,6 +17,7 @@ import nengo_lmu
 from nengo_lmu.parallel import freeze_params, layer_name, parallel_model
 
 from helpers import assert_refuses
+from test_parallel import parallel, step_by_step  # tests/test_parallel.py
 
 T, BATCH = 30, 4
 
@@ -47,17 +48,6 @@ def deep_net(layers, dtype="float64", keep_history=True, seed=1):
 
 def data(input_d=2, seed=0, n=BATCH):
     return np.random.RandomState(seed).randn(n, T, input_d)
-
-
-def step_by_step(net, x):
-    """NengoDL's output of ``net`` (every step)."""
-    with nengo_dl.Simulator(net, dt=1.0, minibatch_size=len(x), progress_bar=False) as sim:
-        return sim.predict(x, verbose=0)[net.probe]
-
-
-def parallel(model, x):
-    # a tensor: Keras's predict would cast float64 NumPy input to float32
-    return model(tf.constant(x, dtype=model.inputs[0].dtype)).numpy()
 
 
 def built(net):

@@ -63,6 +63,24 @@ def test_sequential_neural_memory_is_reset(rng):
     assert no_reset > 1.5 * after_reset
 
 
+def test_sequential_cost_is_per_sequence(rng):
+    """Run one after another, each sequence is one inference (its rest,
+    samples and read-out), however the sequences are shared among copies:
+    one copy running all three, two copies (two and one), three (one each)."""
+    net = classifier()
+    conv = to_spiking(net, 0.01)
+    x = rng.uniform(-1, 1, size=(3, 6, 1))
+    costs = [conv.run(nengo.Simulator, net.inp, x, net.probe, parallel=p, sequential=True,
+                      progress_bar=False)[1] for p in (1, 2, 3)]
+    side = conv.run(nengo.Simulator, net.inp, x, net.probe, parallel=3,
+                    progress_bar=False)[1]
+    rest = conv._rest_presentations(True, None, True, [])
+    for cost in costs:
+        assert cost.inferences == 3 and cost.steps == costs[0].steps
+        assert cost.steps == side.steps + rest * 10 + (10 - side.steps % 10) % 10
+        assert cost.total("neuron_updates") == cost.steps * 20  # the 20 hidden neurons
+
+
 def test_sequential_refusals(rng):
     net = classifier()
     conv = to_spiking(net, 0.01, neuron_type=None)

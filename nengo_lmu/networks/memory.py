@@ -426,6 +426,7 @@ class LegendreMemory(ParamsInState, nengo.Network):
         A, B, _, _ = self.system.ss
         window = LinearSystem(
             (A, B, np.diag(1.0 / np.sqrt(2 * np.arange(q) + 1)), np.zeros((q, 1))),
+            method=self.method,
             known_stable=True,
         )
         try:
