@@ -36,6 +36,24 @@ nonzero). The few leading zeros `prepare_sequences` adds for NengoDL alone
 and left out of its mean, which covers the series' own steps as every other
 peer's does.
 
+With ``--layers N`` (N > 1) every peer is a stack of N such layers
+(`depth`), each of the same width (``units``), order and window (the series
+length): nengo_lmu's ``lmu_model(layers=[...])``, each layer's hidden
+sequence the next layer's input (through NengoDL and in parallel; the ratio
+of the two training times, ``parallel_over_nengo_dl_train_time``, is of one
+run); keras-lmu's ``LMU`` layers stacked, the same shape (without recurrence
+it runs each as ``LMUFeedforward``, its convolution over the whole series;
+every layer but the last returns its sequence); and the NengoDL-trained
+stack converted by the same `spiking_conversions`. There the first layer's
+memory takes the held samples; every layer above runs continuously on the
+filtered spikes of the layer below, so the last output is one reading
+(no window to average over, ``read_window_presentations`` 0). The synaptic
+events per series are summed over every layer's hidden neurons (each
+layer's own under ``synaptic_events_per_layer``), and the spikes and
+synaptic operations of every stage of the cost report under
+``stages_per_series``. One uniform stack (rather than windows tuned per layer)
+needs nothing of a dataset but its length, so the same rule serves every one.
+
 With ``--channel-memories`` each peer has a memory channel per input
 dimension (``memory_d = input_d``, `memory_d`): nengo_lmu's input encoders
 start at `nengo_lmu.measure.channel_encoders` of the training series (each
@@ -65,11 +83,13 @@ Usage::
 
     python benchmarks/ucr.py [--datasets ArrowHead ...] [--seeds 0 1 2 3 4]
                              [--test N] [--jobs N] [--per-step]
-                             [--channel-memories] [--tiny] [--results DIR]
+                             [--channel-memories] [--layers N] [--tiny]
+                             [--results DIR]
 
 Writes ``benchmarks/results/ucr.json`` (`results_name`: ``ucr_per_step.json``
 with ``--per-step``, ``ucr_channels.json`` with ``--channel-memories``,
-``ucr_channels_per_step.json`` with both).
+``ucr_channels_per_step.json`` with both; ``ucr_layers2.json`` with
+``--layers 2``, the suffix after the others').
 """
 
 import argparse
@@ -144,12 +164,20 @@ def build_network(n_classes, seed, model, x, per_step=False):
     channels = {}
     if channel_memories(model):
         channels = dict(memory_d=dims, input_encoders_init=channel_encoders(x))
+    stack = {}
+    if depth(model) > 1:  # (the input's channels: the first layer's only)
+        stack, channels = dict(layers=[channels] + [{}] * (depth(model) - 1)), {}
     return nengo_lmu.lmu_model(
         n_classes, seed=seed, settings=dict(stateful=False, keep_history=per_step),
         units=model["units"], order=min(model["order"], steps), theta=float(steps),
         input_d=dims, hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
-        **channels,
+        **channels, **stack,
     )
+
+
+def depth(model):
+    """The layers of ``model`` (``--layers``; 1 without ``"layers"``)."""
+    return model.get("layers", 1)
 
 
 def channel_memories(model):
@@ -226,14 +254,25 @@ def train_keras_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr, per
     tf.keras.utils.set_random_seed(seed)
     steps, dims = x.shape[1:]
     start = time.perf_counter()
-    cell = keras_lmu.LMUCell(
-        memory_d=memory_d(model, dims), order=min(model["order"], steps), theta=float(steps),
-        hidden_cell=tf.keras.layers.Dense(model["units"], activation="relu"),
-        hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True,
-    )
     inp = tf.keras.Input((steps, dims))
-    rnn = tf.keras.layers.RNN(cell, return_sequences=per_step)
-    out = tf.keras.layers.Dense(n_classes)(rnn(inp))  # (per step: at every step)
+    layer = dict(order=min(model["order"], steps), theta=float(steps),
+                 hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True)
+    if depth(model) == 1:
+        cell = keras_lmu.LMUCell(
+            memory_d=memory_d(model, dims),
+            hidden_cell=tf.keras.layers.Dense(model["units"], activation="relu"), **layer,
+        )
+        rnn = tf.keras.layers.RNN(cell, return_sequences=per_step)
+        hidden = rnn(inp)
+    else:  # a stack of LMU layers (each an LMUFeedforward: no recurrence)
+        hidden = inp
+        for k in range(depth(model)):
+            hidden = keras_lmu.LMU(
+                memory_d=memory_d(model, dims) if k == 0 else 1,
+                hidden_cell=tf.keras.layers.Dense(model["units"], activation="relu"),
+                return_sequences=per_step or k < depth(model) - 1, **layer,
+            )(hidden)
+    out = tf.keras.layers.Dense(n_classes)(hidden)  # (per step: at every step)
     keras_model = tf.keras.Model(inp, out)
     keras_model.compile(
         optimizer=tf.optimizers.Adam(lr),
@@ -281,19 +320,29 @@ def spiking(conv, net, simulator, x, y, rate_pred, per_step, **kwargs):
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", HostInputSaturationWarning)
-        out, spikes = conv.run(
+        out, cost = conv.run(
             simulator, conv.find(net.inp, net), x, conv.find(net.probe, net),
             parallel=10, **kwargs,
         )
     pred = scores(out, per_step).argmax(-1)
+    layers = {str(k): float(cost[k]["hidden_synaptic_events"]) for k in sorted(cost)}
+    deep = {}
+    if len(layers) > 1:  # (a stack: each layer's own, which the total sums)
+        deep["synaptic_events_per_layer"] = layers
     return {
         "accuracy": float(np.mean(pred == y)),
         "agreement": float(np.mean(pred == rate_pred)),
         "rate_accuracy_same_series": float(np.mean(rate_pred == y)),
         "series": int(len(y)),
-        "synaptic_events_per_series": float(spikes[0]["hidden_synaptic_events"]),
+        # every layer's hidden neurons (one layer: cost[0]'s)
+        "synaptic_events_per_series": sum(layers.values()),
+        **deep,
         # what a series costs (nengo_lmu.cost.InferenceCost), as measured here
-        "cost_per_series": spikes.totals(("loihi", "spinnaker", "spinnaker2")),
+        "cost_per_series": cost.totals(("loihi", "spinnaker", "spinnaker2")),
+        "stages_per_series": {
+            name: {key: float(stage[key]) for key in ("spikes", "synaptic_ops")}
+            for name, stage in cost.stages.items()
+        },
         "host_input_saturated": any(
             issubclass(w.category, HostInputSaturationWarning) for w in caught
         ),
@@ -335,6 +384,8 @@ def run(name, seed, args, model, epochs):
         "parallel_rate_accuracy": float(np.mean(parallel_pred == y_test)),
         "parallel_train_seconds": t_parallel,
         "parallel_train_time_ratio": t_parallel / t_keras,
+        # (both timed in this run, one after the other)
+        "parallel_over_nengo_dl_train_time": t_parallel / t_ours,
         "scale_firing_rates": conv["nengo"].scale_firing_rates,
         "loihi_scale_firing_rates": conv["loihi"].scale_firing_rates,
         "reference": spiking(conv["nengo"], net, nengo.Simulator, x_test[sub],
@@ -348,7 +399,8 @@ def run(name, seed, args, model, epochs):
     print(f"{name} seed {seed}: rate {result['rate_accuracy']:.3f} keras-lmu "
           f"{result['keras_lmu_accuracy']:.3f}, reference {result['reference']['accuracy']:.3f}"
           f" emulator {result['emulator']['accuracy']:.3f} (of {n}), train time x"
-          f"{result['train_time_ratio']:.2f}", flush=True)
+          f"{result['train_time_ratio']:.2f}, parallel / NengoDL x"
+          f"{result['parallel_over_nengo_dl_train_time']:.3f}", flush=True)
     return result
 
 
@@ -428,10 +480,13 @@ def main():
     started = time.time()
     from nengo_lmu.spiking import PEAK_RATES, READ_WINDOW  # noqa: PLC0415
 
+    # (a stack: the memories above the first run continuously, one reading)
     config.update(
         presentation_time=args.presentation,
-        conversion=dict(memory="sampled", read_window_presentations=READ_WINDOW,
-                        peak_rates=PEAK_RATES))
+        conversion=dict(memory="sampled", peak_rates=PEAK_RATES,
+                        read_window_presentations=READ_WINDOW if depth(model) == 1 else 0))
+    if depth(model) > 1:
+        config["conversion"]["memory"] = "sampled (first layer), continuous (layers above)"
 
     energies = retained_energies(
         TINY["datasets"] if args.tiny else default_datasets(DATASETS, args), model, args.train)
@@ -459,8 +514,8 @@ def main():
 
 def add_run_options(parser):
     """The options of every run of these datasets' peers: ``--jobs``,
-    ``--per-step``, ``--channel-memories`` and (hidden) ``--train N``, the
-    first N training series."""
+    ``--per-step``, ``--channel-memories``, ``--layers N`` and (hidden)
+    ``--train N``, the first N training series."""
     parser.add_argument("--jobs", type=positive_int, default=1,
                         help="runs (dataset, seed) at once, each in its own process")
     parser.add_argument("--per-step", action="store_true",
@@ -468,6 +523,9 @@ def add_run_options(parser):
     parser.add_argument("--channel-memories", action="store_true",
                         help="memory_d = input_d for both peers "
                              "(default datasets: the multi-dimensional ones)")
+    parser.add_argument("--layers", type=positive_int, default=1,
+                        help="LMU layers stacked, each of the same width, order and "
+                             "window (default 1)")
     parser.add_argument("--train", type=positive_int, default=None, help=argparse.SUPPRESS)
 
 
@@ -501,6 +559,8 @@ def run_settings(parser, args, datasets):
         model = TINY["model"]
     if args.channel_memories:
         model = dict(model, memory_d="input_d")
+    if args.layers > 1:  # (one layer: the model, and its file, as before)
+        model = dict(model, layers=args.layers)
     config = dict(model=model, train=TRAIN, readout="mean" if args.per_step else "last",
                   seeds=args.seeds, std="population (ddof=0)", tiny=args.tiny)
     if args.train:  # (a file of other runs is not added to)
@@ -515,8 +575,10 @@ def default_datasets(datasets, args):
 
 
 def results_name(base, args):
-    """``base``, then ``_channels`` (``--channel-memories``) and ``_per_step``."""
-    return base + "_channels" * args.channel_memories + "_per_step" * args.per_step
+    """``base``, then ``_channels`` (``--channel-memories``), ``_per_step``
+    and ``_layersN`` (``--layers N``, N > 1)."""
+    layers = f"_layers{args.layers}" if args.layers > 1 else ""
+    return base + "_channels" * args.channel_memories + "_per_step" * args.per_step + layers
 
 
 def dataset_epochs(name, tiny=False):

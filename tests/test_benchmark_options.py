@@ -95,6 +95,11 @@ REFUSED = [
     ("ucr", ["--tiny", "--results", "r", "--seeds", "0"], "--seeds"),
     ("ucr", ["--tiny", "--results", "r", "--test", "4"], "--test"),
     ("ucr", ["--tiny", "--results", "r", "--train", "16"], "--train"),
+    ("ucr", ["--layers", "0"], "--layers"),
+    ("ucr", ["--layers", "-1"], "--layers"),
+    ("ucr", ["--layers", "2.5"], "--layers"),
+    ("ucr", ["--layers", "two"], "--layers"),
+    ("ucr", ["--layers", ""], "--layers"),
     # ucr_seeds.py
     ("ucr_seeds", ["--jobs", "0"], "--jobs"),
     ("ucr_seeds", ["--train", "-3"], "--train"),
@@ -104,6 +109,7 @@ REFUSED = [
     ("ucr_seeds", ["--tiny", "--results", "r", "--datasets", "BasicMotions"], "--datasets"),
     ("ucr_seeds", ["--tiny", "--results", "r", "--seeds", "0"], "--seeds"),
     ("ucr_seeds", ["--tiny", "--results", "r", "--train", "8"], "--train"),
+    ("ucr_seeds", ["--layers", "0"], "--layers"),
 ]
 
 
