@@ -31,8 +31,9 @@ from nengo_lmu.version import version as __version__
 
 #: submodules imported on first access (they need NengoDL, nengo-loihi, ...)
 _LAZY = (
-    "calibration", "converters", "datasets", "demo", "dl", "loihi", "loihi_limits",
-    "measure", "metrics", "parallel", "paths", "realizers", "runner", "spiking",
+    "calibration", "converters", "cost", "datasets", "demo", "dl", "keras_energy", "loihi",
+    "loihi_limits", "measure", "metrics", "parallel", "paths", "realizers", "runner",
+    "spiking",
 )
 
 
