@@ -246,6 +246,33 @@ def summarise(name, config, runs, started, folder=None):
     return summary
 
 
+def time_training_steps(models, x, y, rounds, repeats):
+    """Seconds per ``train_on_batch(x, y)`` of each of ``models`` (name ->
+    compiled Keras model): each traced once untimed, then timed round-robin
+    (``rounds`` times ``repeats`` steps, one model after another, so that a
+    slow spell of the machine falls on all of them), waiting for each
+    round's last step to finish (a GPU runs ahead otherwise).
+
+    Returns
+    -------
+    median : dict
+        Per model, the median over rounds of the seconds per step.
+    times : dict
+        Per model, every round's seconds per step.
+    """
+    for model in models.values():
+        model.train_on_batch(x, y)  # traced here, not timed
+    times = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            start = time.perf_counter()
+            for _ in range(repeats):
+                loss = model.train_on_batch(x, y)
+            float(np.asarray(loss))  # the step has finished
+            times[name].append((time.perf_counter() - start) / repeats)
+    return {name: float(np.median(t)) for name, t in times.items()}, times
+
+
 def spiking_conversions(net, presentation_time, x_train):
     """``net`` converted by `nengo_lmu.spiking.to_spiking` at its defaults for
     each simulator (``simulator`` "nengo" and "loihi"), calibrated on

@@ -32,7 +32,8 @@ import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common import argument_parser, parse_args, positive_int, write_results  # noqa: E402
+from common import (  # noqa: E402
+    argument_parser, parse_args, positive_int, time_training_steps, write_results)
 
 #: every layer: ReLU units, order, window (in steps); steps per sequence
 MODEL = dict(units=128, order=32, theta=250.0, steps=1000, n_out=10)
@@ -80,16 +81,7 @@ def time_depths(depths, m, batch, rounds, repeats):
         for model in made.values():
             model.compile(optimizer=tf.optimizers.Adam(1e-3),
                           loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True))
-            model.train_on_batch(x, y)  # traced here, not timed
-        times = {name: [] for name in made}
-        for _ in range(rounds):
-            for name, model in made.items():
-                start = time.perf_counter()
-                for _ in range(repeats):
-                    loss = model.train_on_batch(x, y)
-                float(loss)  # the step has finished (a GPU runs ahead otherwise)
-                times[name].append((time.perf_counter() - start) / repeats)
-        median = {name: float(np.median(t)) for name, t in times.items()}
+        median, times = time_training_steps(made, x, y, rounds, repeats)
         out[str(depth)] = {
             "seconds_per_step": median,
             "all_seconds_per_step": times,

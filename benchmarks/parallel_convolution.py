@@ -33,7 +33,8 @@ import nengo  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common import argument_parser, parse_args, positive_int, write_results  # noqa: E402
+from common import (  # noqa: E402
+    argument_parser, parse_args, positive_int, time_training_steps, write_results)
 from nengo_lmu.parallel import CONVOLUTIONS  # noqa: E402
 
 MODEL = dict(units=128, order=64, input_d=1, n_out=10, batch=16)
@@ -86,17 +87,7 @@ def time_lengths(lengths, m, rounds, repeats):
     for steps in lengths:
         x = rng.randn(m["batch"], steps, m["input_d"]).astype("float32")
         y = rng.randint(m["n_out"], size=(m["batch"], steps))
-        made = models(steps, m)
-        for model in made.values():
-            model.train_on_batch(x, y)  # traced here, not timed
-        times = {name: [] for name in made}
-        for _ in range(rounds):
-            for name, model in made.items():
-                start = time.perf_counter()
-                for _ in range(repeats):
-                    model.train_on_batch(x, y)
-                times[name].append((time.perf_counter() - start) / repeats)
-        median = {name: float(np.median(t)) for name, t in times.items()}
+        median, times = time_training_steps(models(steps, m), x, y, rounds, repeats)
         out[str(steps)] = entry(median, times)
         print(steps, {k: f"{v * 1e3:.1f} ms" for k, v in median.items()},
               {k: round(v, 2) for k, v in out[str(steps)].items() if "_over_" in k},

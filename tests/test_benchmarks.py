@@ -749,16 +749,10 @@ def test_ucr_per_step_targets_and_scores(monkeypatch):
         ucr.scores(out[:, -1], per_step=True)
 
 
-def test_ucr_channel_memories(monkeypatch):
-    # --channel-memories: by default the multi-dimensional datasets only (for
-    # the others only the encoder, 1 / std, would change), a memory channel per
-    # input dimension starting at nengo_lmu.measure.channel_encoders of the
-    # training series
+def ucr_run_parser(monkeypatch):
+    """ucr.py as a module, and a parser of its run options (`add_run_options`)
+    beside the ``--datasets``, ``--seeds`` and ``--tiny`` its settings read."""
     import argparse  # pylint: disable=import-outside-toplevel
-
-    import numpy as np  # pylint: disable=import-outside-toplevel
-
-    from nengo_lmu.measure import channel_encoders  # pylint: disable=import-outside-toplevel
 
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     ucr = load_benchmark("ucr")
@@ -767,6 +761,19 @@ def test_ucr_channel_memories(monkeypatch):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--tiny", action="store_true")
     ucr.add_run_options(parser)
+    return ucr, parser
+
+
+def test_ucr_channel_memories(monkeypatch):
+    # --channel-memories: by default the multi-dimensional datasets only (for
+    # the others only the encoder, 1 / std, would change), a memory channel per
+    # input dimension starting at nengo_lmu.measure.channel_encoders of the
+    # training series
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.measure import channel_encoders  # pylint: disable=import-outside-toplevel
+
+    ucr, parser = ucr_run_parser(monkeypatch)
     for options, datasets, name, model in [
         ([], ucr.DATASETS, "ucr", ucr.MODEL),
         (["--datasets"], [], "ucr", ucr.MODEL),  # (ucr.py: only the anchors written)
@@ -795,17 +802,9 @@ def test_ucr_channel_memories(monkeypatch):
 def test_ucr_layers(monkeypatch):
     # --layers N: a stack of N LMUs of the same width, order and window, in
     # its own results file; the input's memory channels are the first layer's
-    import argparse  # pylint: disable=import-outside-toplevel
-
     import numpy as np  # pylint: disable=import-outside-toplevel
 
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    ucr = load_benchmark("ucr")
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--datasets", nargs="*", default=None)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--tiny", action="store_true")
-    ucr.add_run_options(parser)
+    ucr, parser = ucr_run_parser(monkeypatch)
     for options, name, model in [
         (["--layers", "1"], "ucr", ucr.MODEL),  # (one layer: as before)
         (["--layers", "3"], "ucr_layers3", dict(ucr.MODEL, layers=3)),
