@@ -50,7 +50,7 @@ TINY = dict(model=dict(units=8, order=8), epochs=1, train=8, test=2, n_neurons=1
             orders=[4], presentation=0.008)
 
 
-def reduced_network(net, x, n_classes, seed, model, r, covariance):
+def reduced_network(x, n_classes, seed, model, r, covariance):
     """The network of ``ucr.build_network``, its memory reduced to ``r``
     states balanced against ``covariance``."""
     import nengo  # noqa: PLC0415
@@ -66,10 +66,10 @@ def reduced_network(net, x, n_classes, seed, model, r, covariance):
     )
 
 
-def finetune(keras_exact, net_r, x, y, seed, epochs):
+def finetune(keras_exact, net_r, x, y, x_test, seed, epochs):
     """The reduced network's Keras model, starting from the exact one's weights
-    (the same shapes: the readout reads Legendre states in both), trained for
-    ``epochs`` (0: as it starts)."""
+    (the same shapes: the readout reads Legendre states in both): its test
+    predictions as it starts and after ``epochs`` of training."""
     import tensorflow as tf  # noqa: PLC0415
 
     from nengo_lmu.parallel import parallel_model  # noqa: PLC0415
@@ -77,12 +77,12 @@ def finetune(keras_exact, net_r, x, y, seed, epochs):
     tf.keras.utils.set_random_seed(seed)
     model = parallel_model(net_r, x.shape[1], return_sequences=False)
     model.set_weights(keras_exact.get_weights())
-    if epochs:
-        model.compile(optimizer=tf.optimizers.Adam(TRAIN["lr"]),
-                      loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True))
-        model.fit(x, labels(y, x.shape[1], False), batch_size=TRAIN["batch"],
-                  epochs=epochs, verbose=0, shuffle=True)
-    return model
+    before = model.predict(x_test, verbose=0).argmax(-1)
+    model.compile(optimizer=tf.optimizers.Adam(TRAIN["lr"]),
+                  loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, labels(y, x.shape[1], False), batch_size=TRAIN["batch"], epochs=epochs,
+              verbose=0, shuffle=True)
+    return model, before, model.predict(x_test, verbose=0).argmax(-1)
 
 
 def emulate(conv, net, x, y, rate_pred):
@@ -135,11 +135,9 @@ def run(name, seed, args, model, epochs, train_n, n_test, n_neurons, orders):
     covariance = memory_covariance(net, net.inp, x, net.lmu.memory)
     for r in orders:
         r = min(r, net.lmu.order)
-        net_r = reduced_network(net, x, n_classes, seed, model, r, covariance)
-        before = finetune(keras_exact, net_r, x, y, seed, 0).predict(x_test, verbose=0)
-        keras_r = finetune(keras_exact, net_r, x, y, seed, args.finetune)
-        after = keras_r.predict(x_test, verbose=0).argmax(-1)
-        before = before.argmax(-1)
+        net_r = reduced_network(x, n_classes, seed, model, r, covariance)
+        keras_r, before, after = finetune(keras_exact, net_r, x, y, x_test, seed,
+                                          args.finetune)
         freeze_params(keras_r, net_r)
         start = time.perf_counter()
         chip = to_spiking(net_r, args.presentation, calibration=(net_r.inp, x), progress_bar=False,

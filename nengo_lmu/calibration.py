@@ -12,7 +12,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.measure import check_sequences, simulate_sequences
+from nengo_lmu.measure import check_sequences, simulate_sequences, state_moment
 from nengo_lmu.progress import plural, tracker
 
 
@@ -85,9 +85,9 @@ def calibrate(network, originals, calibration, dt_train, progress_bar=False):
                 if part == "hidden" and _drives(x, x0):
                     driven.add(lmu)
                 if part == "memory":
-                    m = x.reshape(-1, lmu.order)  # (steps * channels, order)
+                    moment, n = state_moment(x, lmu.order)
                     total, count = moments.get(lmu, (0.0, 0))
-                    moments[lmu] = (total + m.T @ m, count + len(m))
+                    moments[lmu] = (total + moment, count + n)
             progress.total_progress.step()
     for lmu, _ in where:
         if lmu not in driven:

@@ -218,9 +218,17 @@ def memory_covariance(network, node, sequences, memory, dt=1.0):
         )
     total, count = 0.0, 0
     for (m,) in simulate_sequences(network, node, sequences, [memory.output], dt):
-        m = m.reshape(-1, memory.order)  # (steps * channels, order)
-        total, count = total + m.T @ m, count + len(m)
+        moment, n = state_moment(m, memory.order)
+        total, count = total + moment, count + n
     return total / count
+
+
+def state_moment(states, order):
+    """``(sum of m m^T, count)`` over every step and channel of a memory's
+    output ``states``, ``(steps, channels * order)`` channel-major: the sum
+    whose mean is `memory_covariance`."""
+    m = np.asarray(states).reshape(-1, order)  # (steps * channels, order)
+    return m.T @ m, len(m)
 
 
 def channel_encoders(sequences):

@@ -359,7 +359,7 @@ class SpikingConversion:
         outputs = [None] * len(sequences)
         measured, built = None, None
         n_samples = sequences.shape[1]
-        rest = self._rest_presentations(sequential, rest_time, held, sampled)
+        rest = self._rest_presentations(sequential, rest_time)
         if sequential:
             # each copy runs its sequences (every parallel-th) one after another
             per_sequence = (rest + n_samples + extra) * steps
@@ -488,7 +488,7 @@ class SpikingConversion:
                     inhibit, ens.neurons, transform=-_inhibition(ens), synapse=None
                 )
 
-    def _rest_presentations(self, sequential, rest_time, held, sampled):
+    def _rest_presentations(self, sequential, rest_time):
         """Presentations of rest before each sequence: 0 side by side."""
         check_param(BoolParam("sequential"), sequential)
         if not sequential:

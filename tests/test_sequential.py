@@ -3,7 +3,6 @@ from rest, against the side-by-side copies (issue 26)."""
 
 import nengo
 import numpy as np
-import pytest
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.spiking import to_spiking
@@ -74,7 +73,7 @@ def test_sequential_cost_is_per_sequence(rng):
                       progress_bar=False)[1] for p in (1, 2, 3)]
     side = conv.run(nengo.Simulator, net.inp, x, net.probe, parallel=3,
                     progress_bar=False)[1]
-    rest = conv._rest_presentations(True, None, True, [])
+    rest = conv._rest_presentations(True, None)
     for cost in costs:
         assert cost.inferences == 3 and cost.steps == costs[0].steps
         assert cost.steps == side.steps + rest * 10 + (10 - side.steps % 10) % 10
