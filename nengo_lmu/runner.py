@@ -75,8 +75,18 @@ class SpikingConversion:
     lmus : list of LMU
         The converted LMUs, in the copy.
     scale_firing_rates : float
-        The ``scale_firing_rates`` used (given, or derived from the
-        calibration data).
+        The firing-rate scale of the hidden layers it applies to
+        (``RectifiedLinear`` made spiking; `to_spiking`'s
+        ``scale_firing_rates``), given or derived from the calibration data,
+        where they share one (a network of one LMU, or one number given);
+        where each has its own (`rate_scales`), the smallest of them, the
+        busiest layer's; 1 where it applies to none.
+    rate_scales : tuple of float
+        Each converted LMU's firing-rate scale, in the order of `lmus`: its
+        hidden neurons fire this many times faster than the trained rates,
+        with spikes this many times smaller (the mean output is unchanged);
+        1 where it does not apply. Given back to `to_spiking` as
+        ``scale_firing_rates``, they give the same rates.
     input_scales : list of dict
         Per converted LMU, ``{kernel name: s}``: the host values its hidden
         layer receives were divided by ``s`` (their peak magnitudes on the
@@ -89,8 +99,8 @@ class SpikingConversion:
     simulator : {"nengo", "loihi"}
         The simulator it was converted for (`to_spiking`'s ``simulator``).
     peak_rate : float or None
-        The firing rate, in Hz, that the largest hidden activity on the
-        calibration data was mapped to (``PEAK_RATES[simulator]``); None
+        The firing rate, in Hz, that each LMU's largest hidden activity on
+        the calibration data was mapped to (``PEAK_RATES[simulator]``); None
         where ``simulator`` set nothing (``scale_firing_rates`` given, or no
         calibration): such a conversion is the same for either simulator, and
         `run` does not warn.
@@ -104,6 +114,7 @@ class SpikingConversion:
         lmus,
         output_lag=0.0,
         scale_firing_rates=1.0,
+        rate_scales=None,
         input_scales=None,
         dt=0.001,
         original=None,
@@ -120,6 +131,9 @@ class SpikingConversion:
         self.lmus = lmus
         self.output_lag = output_lag
         self.scale_firing_rates = scale_firing_rates
+        if rate_scales is None:
+            rate_scales = [scale_firing_rates] * len(lmus)
+        self.rate_scales = tuple(float(scale) for scale in rate_scales)
         self.input_scales = [{} for _ in lmus] if input_scales is None else input_scales
 
     def find(self, obj, original=None):

@@ -38,7 +38,7 @@ from nengo_lmu.networks.linear import DECODER_REG
 from nengo_lmu.networks.memory import LegendreMemory
 from nengo_lmu.params import FiniteNumberParam, FiniteSynapseParam, check_param
 from nengo_lmu.paths import base_object, copy_network, counterpart, index_of, object_at
-from nengo_lmu.progress import as_progress_bar
+from nengo_lmu.progress import as_progress_bar, plural
 from nengo_lmu.runner import (
     READ_WINDOW,
     HeldSamples,
@@ -200,13 +200,20 @@ def to_spiking(
         convention, ``theta`` in steps).
     neuron_type : "spiking" or NeuronType or None, optional
         The hidden neurons' new type.
-    scale_firing_rates : float, optional
+    scale_firing_rates : float or sequence of float, optional
         For ``RectifiedLinear`` hidden layers: fire this many times faster,
-        with spikes this many times smaller (the mean output is unchanged,
-        its spike noise falls). None (default): with ``calibration``, so
-        that the largest hidden activity on the calibration data fires at
-        ``PEAK_RATES[simulator]``; without it, 1. A value other than 1 for a
-        network without such a layer is refused.
+        with spikes this many times smaller (the mean output, which the
+        readout or the next layer reads, is unchanged; its spike noise
+        falls). A float applies to every such layer; a sequence gives one
+        scale per LMU, in the order of `SpikingConversion.lmus` (that of
+        ``network.all_networks``: a `.lmu_model` stack's first layer first),
+        1 for an LMU without such a layer. None (default): with
+        ``calibration``, each LMU its own, so that its largest hidden
+        activity on the calibration data fires at ``PEAK_RATES[simulator]``
+        (a stack's layers differ in activity, and a layer scaled by another's
+        would fire slower, with more spike noise, than it needs); without
+        it, 1. A scale other than 1 for a network (or an LMU) without such a
+        layer is refused.
     synapse : nengo.synapses.Synapse or float, optional
         Filter on the hidden layer's output (a float: a ``Lowpass`` time
         constant), whose mean delay (`synapse_delay`) must be finite.
@@ -237,7 +244,7 @@ def to_spiking(
         hidden input is unchanged), because Loihi's host-to-chip link
         carries at most one spike per step and clips beyond 1
         (`nengo_lmu.loihi.HostInputSaturationWarning`); and the hidden
-        firing rates are set from the activity (``scale_firing_rates``).
+        firing rates are set from each LMU's activity (``scale_firing_rates``).
         Data that moves none of an LMU's hidden neurons away from its
         activity with no input by at least `CALIBRATION_MIN_DRIVE` of the
         layer's peak (all zeros, say, which leaves the memory at rest, or
@@ -304,10 +311,6 @@ def to_spiking(
     dt = check_param(FiniteNumberParam("dt", low=0, low_open=True), dt)
     presentation_steps(presentation_time, dt)
     dt_train = check_param(FiniteNumberParam("dt_train", low=0, low_open=True), dt_train)
-    scale_firing_rates = check_param(
-        FiniteNumberParam("scale_firing_rates", low=0, low_open=True, optional=True),
-        scale_firing_rates,
-    )
     if isinstance(neuron_type, str):
         if neuron_type != "spiking":
             raise ValidationError(
@@ -350,32 +353,17 @@ def to_spiking(
     synapse = check_synapse(synapse)
     if synapse is None:
         synapse = nengo.Lowpass(OUTPUT_TAU_FRACTION * presentation_time)
+    given = _check_rate_scales(scale_firing_rates, originals, neuron_type)
     peaks = calibrate(network, originals, calibration, dt_train, progress_bar)
-    scaled = [lmu for lmu in originals if _takes_rate_scale(lmu, neuron_type)]
-    peak_rate = None
-    if scale_firing_rates is None:
-        # a neuron's rate is its output over its amplitude
-        rates = [
-            peaks[lmu]["hidden"] / lmu.hidden_neuron_type.amplitude
-            for lmu in scaled
-            if peaks.get(lmu, {}).get("hidden")
-        ]
-        peak_rate = PEAK_RATES[simulator] if rates else None
-        scale_firing_rates = peak_rate / max(rates) if rates else 1.0
-    elif scale_firing_rates != 1 and not scaled:
-        raise ValidationError(
-            "only applies to RectifiedLinear hidden layers made spiking "
-            "(neuron_type='spiking'); this network has none to scale",
-            attr="scale_firing_rates",
-        )
+    scales, peak_rate = _rate_scales(given, originals, neuron_type, peaks, simulator)
     copy = copy_network(network)
     lmus, input_scales = [], []
     inside = {id(obj) for lmu in originals for obj in lmu.all_objects}
-    for original in originals:
+    for original, scale in zip(originals, scales):
         old = object_at(copy, index_of(network, original))
         sampled = _takes_held_samples(network, original, inside)
         new = _rebuild(
-            old, time_scale, neuron_type, scale_firing_rates, synapse, memory_kwargs,
+            old, time_scale, neuron_type, scale, synapse, memory_kwargs,
             presentation_time if sampled else None, dt,
             peaks.get(original, {}).get("covariance"),
         )
@@ -397,7 +385,8 @@ def to_spiking(
         time_scale,
         lmus,
         output_lag=lag,
-        scale_firing_rates=scale_firing_rates,
+        scale_firing_rates=_shared_scale(scales, originals, neuron_type),
+        rate_scales=scales,
         input_scales=input_scales,
         dt=dt,
         original=network,
@@ -406,9 +395,10 @@ def to_spiking(
     )
 
 
-#: Hidden firing rate, in Hz of the spiking network, that the largest hidden
-#: activity on the calibration data is mapped to (``to_spiking(calibration=
-#: ..., simulator=...)`` with ``scale_firing_rates=None``), per simulator.
+#: Hidden firing rate, in Hz of the spiking network, that each LMU's largest
+#: hidden activity on the calibration data is mapped to (``to_spiking(
+#: calibration=..., simulator=...)`` with ``scale_firing_rates=None``), per
+#: simulator.
 #:
 #: * ``"nengo"``: one spike per 1 ms step, Loihi's ceiling (so the network
 #:   also runs on the chip unclipped). Faster rates carry less spike noise.
@@ -442,6 +432,96 @@ def _takes_rate_scale(lmu, neuron_type):
         and lmu.hidden is not None
         and type(lmu.hidden_neuron_type) is nengo.RectifiedLinear
     )
+
+
+def _check_rate_scales(scale_firing_rates, originals, neuron_type):
+    """``scale_firing_rates`` checked: None, one positive finite scale, or a
+    list of them, one per LMU of ``originals`` (1 for an LMU it does not
+    apply to, `_takes_rate_scale`); a scale other than 1 where none applies
+    is refused."""
+    attr = "scale_firing_rates"
+    if scale_firing_rates is None:
+        return None
+    scaled = [_takes_rate_scale(lmu, neuron_type) for lmu in originals]
+    try:
+        ndim = np.ndim(scale_firing_rates)
+    except ValueError:  # ragged
+        ndim = None
+    if ndim == 0:
+        scale = check_param(
+            FiniteNumberParam(attr, low=0, low_open=True), scale_firing_rates
+        )
+        if scale != 1 and not any(scaled):
+            raise ValidationError(
+                "only applies to RectifiedLinear hidden layers made spiking "
+                "(neuron_type='spiking'); this network has none to scale",
+                attr=attr,
+            )
+        return scale
+    if ndim != 1:
+        raise ValidationError(
+            "must be a number, or a sequence of numbers, one per LMU "
+            f"(got {scale_firing_rates!r})",
+            attr=attr,
+        )
+    if len(scale_firing_rates) != len(originals):
+        raise ValidationError(
+            f"has {plural(len(scale_firing_rates), 'scale')} for "
+            f"{plural(len(originals), 'LMU')}: give "
+            "one per LMU, in the order of network.all_networks (that of the "
+            "conversion's lmus), or one number for all",
+            attr=attr,
+        )
+    scales = []
+    for k, (lmu, scale, takes) in enumerate(zip(originals, scale_firing_rates, scaled)):
+        try:
+            scale = check_param(FiniteNumberParam(attr, low=0, low_open=True), scale)
+        except ValidationError as error:
+            raise ValidationError(
+                f"[{k}] (for {lmu}): {error.args[0]}", attr=attr
+            ) from None
+        if scale != 1 and not takes:
+            raise ValidationError(
+                f"[{k}] is {scale:g}, but {lmu} has no RectifiedLinear hidden layer "
+                "made spiking (neuron_type='spiking') to scale: give 1 for it",
+                attr=attr,
+            )
+        scales.append(float(scale))
+    return scales
+
+
+def _rate_scales(given, originals, neuron_type, peaks, simulator):
+    """Each LMU's firing-rate scale, and the peak rate it was derived for.
+
+    ``given`` (checked, `_check_rate_scales`): a list is each LMU's, a
+    number every scaled LMU's. None: each scaled LMU with a measured hidden
+    peak (``peaks``, `.calibrate`) gets ``PEAK_RATES[simulator]`` over its
+    own peak rate (a neuron's rate is its output over its amplitude), so
+    that every layer of a stack reaches the peak rate, whatever its
+    activity; the rest 1. The peak rate is None unless it set some scale.
+    An LMU the scale does not apply to gets 1."""
+    if isinstance(given, list):
+        return given, None
+    scaled = [_takes_rate_scale(lmu, neuron_type) for lmu in originals]
+    if given is not None:
+        return [float(given) if takes else 1.0 for takes in scaled], None
+    scales, peak_rate = [], None
+    for lmu, takes in zip(originals, scaled):
+        peak = peaks.get(lmu, {}).get("hidden") if takes else None
+        if peak:
+            peak_rate = PEAK_RATES[simulator]
+            scales.append(peak_rate / (peak / lmu.hidden_neuron_type.amplitude))
+        else:
+            scales.append(1.0)
+    return scales, peak_rate
+
+
+def _shared_scale(scales, originals, neuron_type):
+    """`SpikingConversion.scale_firing_rates`: the smallest scale of the LMUs
+    it applies to (their one scale where they share it: one LMU, or a number
+    given; derived, the busiest layer's); 1 where it applies to none."""
+    applied = [s for s, lmu in zip(scales, originals) if _takes_rate_scale(lmu, neuron_type)]
+    return min(applied) if applied else 1.0
 
 
 def _check_convertible(lmu, time_scale):

@@ -10,10 +10,11 @@ from nengo_lmu import LMU
 from nengo_lmu.spiking import spiking_equivalent, synapse_delay, to_spiking
 
 from helpers import assert_refuses
-from test_spiking import classifier
+from test_spiking import classifier, stacked
 
 NAN, INF = float("nan"), float("inf")
 NET = classifier()
+STACK = stacked()
 SEQ = np.random.RandomState(0).uniform(0, 1, size=(1, 3, 1))
 
 
@@ -59,6 +60,40 @@ CASES = [
      "scale_firing_rates"),
     ("scale_firing_rates 0", convert(0.01, scale_firing_rates=0), ValidationError,
      "scale_firing_rates"),
+    # one scale per LMU (NET has one; STACK two)
+    ("scale_firing_rates too many", convert(0.01, scale_firing_rates=[100, 200]),
+     ValidationError, "scale_firing_rates"),
+    ("scale_firing_rates too few", convert(0.01, network=STACK, scale_firing_rates=[100]),
+     ValidationError, "scale_firing_rates"),
+    ("scale_firing_rates empty", convert(0.01, scale_firing_rates=[]), ValidationError,
+     "scale_firing_rates"),
+    ("scale_firing_rates entry 0",
+     convert(0.01, network=STACK, scale_firing_rates=[100, 0]), ValidationError,
+     "scale_firing_rates"),
+    ("scale_firing_rates entry negative",
+     convert(0.01, network=STACK, scale_firing_rates=(-100, 100)), ValidationError,
+     "scale_firing_rates"),
+    ("scale_firing_rates entry nan",
+     convert(0.01, network=STACK, scale_firing_rates=np.array([100, NAN])),
+     ValidationError, "scale_firing_rates"),
+    ("scale_firing_rates entry inf",
+     convert(0.01, network=STACK, scale_firing_rates=[INF, 100]), ValidationError,
+     "scale_firing_rates"),
+    ("scale_firing_rates entry string",
+     convert(0.01, network=STACK, scale_firing_rates=["100", 100]), ValidationError,
+     "scale_firing_rates"),
+    ("scale_firing_rates 2-d", convert(0.01, scale_firing_rates=[[100]]), ValidationError,
+     "scale_firing_rates"),
+    ("scale_firing_rates ragged",
+     convert(0.01, network=STACK, scale_firing_rates=[100, [1, 2]]), ValidationError,
+     "scale_firing_rates"),
+    # a scale for a layer with none to scale (LIF, or neuron_type=None)
+    ("scale_firing_rates for LIF",
+     convert(0.01, network=classifier(nengo.LIFRate()), scale_firing_rates=[100]),
+     ValidationError, "scale_firing_rates"),
+    ("scale_firing_rates for rate neurons",
+     convert(0.01, network=STACK, neuron_type=None, scale_firing_rates=[1, 100]),
+     ValidationError, "scale_firing_rates"),
     ("synapse nan", convert(0.01, synapse=NAN), ValidationError, "synapse"),
     # an infinite filter never moves: every output would be 0
     ("synapse inf", convert(0.01, synapse=INF), ValidationError, "synapse"),

@@ -381,6 +381,44 @@ def test_only_lmus_reading_held_samples_are_sampled(rng):
     assert recurrent.lmus[0].memory.sample_period is None
 
 
+def test_scale_firing_rates_per_lmu(rng):
+    # one scale per LMU, in the order of conv.lmus: each hidden layer fires
+    # that many times faster with spikes that many times smaller; a number
+    # is every LMU's; either is what the conversion reports back
+    net = stacked()
+    conv = to_spiking(net, 0.02, scale_firing_rates=[100, 300])
+    assert [lmu.label for lmu in conv.lmus] == [net.first.label, net.second.label]
+    assert conv.rate_scales == (100.0, 300.0)
+    for lmu, original, scale in zip(conv.lmus, (net.first, net.second), (100, 300)):
+        assert np.allclose(lmu.hidden.gain, scale * np.asarray(original.hidden.gain))
+        assert lmu.hidden.neuron_type.amplitude == pytest.approx(1 / scale)
+    # the single figure: the smallest (the busiest layer's, where derived)
+    assert conv.scale_firing_rates == 100.0 and conv.peak_rate is None
+    shared = to_spiking(net, 0.02, scale_firing_rates=300)
+    assert shared.rate_scales == (300.0, 300.0) and shared.scale_firing_rates == 300.0
+    # given back, the rates derived from calibration are reproduced
+    x = rng.uniform(0, 1, size=(4, 8, 1))
+    derived = to_spiking(net, 0.02, calibration=(net.inp, x), progress_bar=False)
+    assert derived.rate_scales[0] != pytest.approx(derived.rate_scales[1], rel=0.01)
+    assert derived.scale_firing_rates == min(derived.rate_scales)
+    again = to_spiking(net, 0.02, calibration=(net.inp, x), progress_bar=False,
+                       scale_firing_rates=derived.rate_scales)
+    for a, b in zip(derived.lmus, again.lmus):
+        assert np.array_equal(a.hidden.gain, b.hidden.gain)
+    # an LMU without a RectifiedLinear layer to scale takes 1, and reports it
+    with nengo.Network(seed=0) as mixed:
+        mixed.inp = nengo.Node(np.zeros(1))
+        mixed.relu = LMU(4, 4, theta=8.0, hidden_neuron_type=nengo.RectifiedLinear(),
+                         memory_kernel_init=rng.uniform(-1, 1, (4, 4)))
+        mixed.lif = LMU(4, 4, theta=8.0, input_d=4, hidden_neuron_type=nengo.LIFRate(),
+                        memory_kernel_init=rng.uniform(-1, 1, (4, 4)))
+        nengo.Connection(mixed.inp, mixed.relu.input, synapse=None)
+        nengo.Connection(mixed.relu.output, mixed.lif.input, synapse=None)
+    for scales in (200, [200, 1]):
+        conv = to_spiking(mixed, 0.02, scale_firing_rates=scales)
+        assert conv.rate_scales == (200.0, 1.0) and conv.scale_firing_rates == 200.0
+
+
 def test_sample_period_must_be_the_presentation_time():
     net = classifier()
     with pytest.raises(ValidationError, match="sample_period=0.03") as exc:
