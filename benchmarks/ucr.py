@@ -53,6 +53,13 @@ layer's own under ``synaptic_events_per_layer``), and the spikes and
 synaptic operations of every stage of the cost report under
 ``stages_per_series``. One uniform stack (rather than windows tuned per layer)
 needs nothing of a dataset but its length, so the same rule serves every one.
+With ``--windows F1 .. FN`` (one per layer) layer k's window is the share Fk
+of the series and its order ``min(order, steps)`` in the same proportion
+(`layer_shapes`): ``--layers 2 --windows 1/8 1`` reads local features of
+an eighth of the series (a first layer like a convolution's kernel) over
+the whole series in the second, again a rule of the length alone; keras-lmu's
+stack gets the same windows and orders. Its file's name ends in
+``_windows1_8-1``.
 
 With ``--channel-memories`` each peer has a memory channel per input
 dimension (``memory_d = input_d``, `memory_d`): nengo_lmu's input encoders
@@ -83,7 +90,8 @@ Usage::
 
     python benchmarks/ucr.py [--datasets ArrowHead ...] [--seeds 0 1 2 3 4]
                              [--test N] [--jobs N] [--per-step]
-                             [--channel-memories] [--layers N] [--tiny]
+                             [--channel-memories] [--layers N]
+                             [--windows F1 .. FN] [--tiny]
                              [--results DIR]
 
 Writes ``benchmarks/results/ucr.json`` (`results_name`: ``ucr_per_step.json``
@@ -95,6 +103,7 @@ with ``--per-step``, ``ucr_channels.json`` with ``--channel-memories``,
 import argparse
 import concurrent.futures
 import contextlib
+import fractions
 import multiprocessing
 import os
 import signal
@@ -166,13 +175,25 @@ def build_network(n_classes, seed, model, x, per_step=False):
         channels = dict(memory_d=dims, input_encoders_init=channel_encoders(x))
     stack = {}
     if depth(model) > 1:  # (the input's channels: the first layer's only)
-        stack, channels = dict(layers=[channels] + [{}] * (depth(model) - 1)), {}
+        layers = [dict(order=order, theta=theta) for order, theta in layer_shapes(model, steps)]
+        layers[0].update(channels)
+        stack, channels = dict(layers=layers), {}
     return nengo_lmu.lmu_model(
         n_classes, seed=seed, settings=dict(stateful=False, keep_history=per_step),
         units=model["units"], order=min(model["order"], steps), theta=float(steps),
         input_d=dims, hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
         **channels, **stack,
     )
+
+
+def layer_shapes(model, steps):
+    """Each layer's ``(order, theta)`` for series of ``steps`` steps: its window
+    the fraction ``model["windows"]`` of the series (default: all of it), its
+    order ``min(order, steps)`` in the same proportion (at least 1), so that
+    every layer has as many steps of its window per Legendre order."""
+    order = min(model["order"], steps)
+    windows = model.get("windows", [1.0] * depth(model))
+    return [(max(1, round(order * w)), float(steps) * w) for w in windows]
 
 
 def depth(model):
@@ -255,12 +276,13 @@ def train_keras_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr, per
     steps, dims = x.shape[1:]
     start = time.perf_counter()
     inp = tf.keras.Input((steps, dims))
-    layer = dict(order=min(model["order"], steps), theta=float(steps),
-                 hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True)
+    layer = dict(hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True)
+    shapes = layer_shapes(model, steps)
     if depth(model) == 1:
         cell = keras_lmu.LMUCell(
             memory_d=memory_d(model, dims),
-            hidden_cell=tf.keras.layers.Dense(model["units"], activation="relu"), **layer,
+            hidden_cell=tf.keras.layers.Dense(model["units"], activation="relu"),
+            order=shapes[0][0], theta=shapes[0][1], **layer,
         )
         rnn = tf.keras.layers.RNN(cell, return_sequences=per_step)
         hidden = rnn(inp)
@@ -270,7 +292,8 @@ def train_keras_lmu(x, y, x_test, n_classes, seed, model, epochs, batch, lr, per
             hidden = keras_lmu.LMU(
                 memory_d=memory_d(model, dims) if k == 0 else 1,
                 hidden_cell=tf.keras.layers.Dense(model["units"], activation="relu"),
-                return_sequences=per_step or k < depth(model) - 1, **layer,
+                return_sequences=per_step or k < depth(model) - 1,
+                order=shapes[k][0], theta=shapes[k][1], **layer,
             )(hidden)
     out = tf.keras.layers.Dense(n_classes)(hidden)  # (per step: at every step)
     keras_model = tf.keras.Model(inp, out)
@@ -526,7 +549,22 @@ def add_run_options(parser):
     parser.add_argument("--layers", type=positive_int, default=1,
                         help="LMU layers stacked, each of the same width, order and "
                              "window (default 1)")
+    parser.add_argument("--windows", type=window_fraction, nargs="+", default=None,
+                        help="each layer's window, first to last, as a fraction of the "
+                             "series (e.g. 1/8 1; its order in proportion); one per "
+                             "--layers (default: the whole series each)")
     parser.add_argument("--train", type=positive_int, default=None, help=argparse.SUPPRESS)
+
+
+def window_fraction(text):
+    """An argparse ``type``: a fraction in (0, 1], as ``1/8`` or ``0.125``."""
+    try:
+        value = fractions.Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction such as 1/8") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not in (0, 1]: a share of the series")
+    return value
 
 
 #: the options of `add_run_options`' parsers that ``--tiny`` sets (`run_settings`)
@@ -561,6 +599,12 @@ def run_settings(parser, args, datasets):
         model = dict(model, memory_d="input_d")
     if args.layers > 1:  # (one layer: the model, and its file, as before)
         model = dict(model, layers=args.layers)
+    if args.windows is not None:
+        if len(args.windows) != args.layers:
+            parser.error(f"argument --windows: {len(args.windows)} windows for "
+                         f"--layers {args.layers} (one per layer)")
+        if any(w != 1 for w in args.windows):  # (all 1: the default model)
+            model = dict(model, windows=[float(w) for w in args.windows])
     config = dict(model=model, train=TRAIN, readout="mean" if args.per_step else "last",
                   seeds=args.seeds, std="population (ddof=0)", tiny=args.tiny)
     if args.train:  # (a file of other runs is not added to)
@@ -578,6 +622,8 @@ def results_name(base, args):
     """``base``, then ``_channels`` (``--channel-memories``), ``_per_step``
     and ``_layersN`` (``--layers N``, N > 1)."""
     layers = f"_layers{args.layers}" if args.layers > 1 else ""
+    if args.windows is not None and any(w != 1 for w in args.windows):  # 1/8 1: _windows1_8-1
+        layers += "_windows" + "-".join(str(w).replace("/", "_") for w in args.windows)
     return base + "_channels" * args.channel_memories + "_per_step" * args.per_step + layers
 
 

@@ -435,11 +435,6 @@ UCR_AGREEMENT = {
     for name in ("ucr", "ucr_per_step", "ucr_channels", "ucr_channels_per_step",
                  "ucr_layers2", "ucr_layers3")
 }
-# a 3-layer stack on the emulator: 2 of 4 measured. to_spiking scales the
-# stack's firing rates by its busiest layer, so the lower layers barely
-# spike on the emulator (ucr_layers3.json: agreement far below one layer's);
-# raise this to 0.75 once each layer gets its own scale
-UCR_AGREEMENT["ucr_layers3"]["emulator"] = 0.5
 
 
 def ucr_figures(name, data):
@@ -823,6 +818,36 @@ def test_ucr_layers(monkeypatch):
     assert {(lmu.units, lmu.order, lmu.theta) for lmu in net.lmus} == {(128, 10, 10.0)}
     net = ucr.build_network(2, 0, dict(ucr.MODEL, layers=2, memory_d="input_d"), x)
     assert [lmu.memory_d for lmu in net.lmus] == [3, 1]
+
+
+def test_ucr_windows(monkeypatch, capsys):
+    # --windows: each layer's window a share of the series, its order in
+    # proportion (the same steps per order), keras-lmu's stack the same
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    ucr, parser = ucr_run_parser(monkeypatch)
+    args = parser.parse_args(["--layers", "2", "--windows", "1/8", "1", "--per-step"])
+    model, config = ucr.run_settings(parser, args, ucr.DATASETS)
+    assert model == config["model"] == dict(ucr.MODEL, layers=2, windows=[0.125, 1.0])
+    assert ucr.results_name("ucr", args) == "ucr_per_step_layers2_windows1_8-1"
+    # every window the whole series: the uniform stack, and its file
+    args = parser.parse_args(["--layers", "2", "--windows", "1", "1.0"])
+    assert ucr.run_settings(parser, args, ucr.DATASETS)[0] == dict(ucr.MODEL, layers=2)
+    assert ucr.results_name("ucr", args) == "ucr_layers2"
+    x = np.random.RandomState(0).standard_normal((4, 200, 3))
+    net = ucr.build_network(2, 0, model, x)
+    assert [(lmu.order, lmu.theta) for lmu in net.lmus] == [(8, 25.0), (64, 200.0)]
+    assert ucr.layer_shapes(dict(ucr.MODEL, layers=2, windows=[0.01, 1.0]), 29) == [
+        (1, 0.29), (29, 29.0)]  # (an order of at least 1; at most the steps)
+    for options, message in [
+        (["--layers", "2", "--windows", "1/8"], "1 windows for --layers 2"),
+        (["--windows", "0"], "not in (0, 1]"),
+        (["--windows", "3/2"], "not in (0, 1]"),
+        (["--windows", "a"], "not a fraction"),
+    ]:
+        with pytest.raises(SystemExit):
+            ucr.run_settings(parser, parser.parse_args(options), ucr.DATASETS)
+        assert message in capsys.readouterr().err
 
 
 def test_ucr_seeds_compare(monkeypatch):
