@@ -13,6 +13,9 @@ import sys
 import pytest
 from test_benchmarks import BENCHMARKS, SCRIPTS, VARIANTS, load_benchmark
 
+#: one worker builds this file's module-scoped fixtures once (``--dist loadgroup``)
+pytestmark = pytest.mark.xdist_group(__name__)
+
 #: ``(script, arguments, the option the error must name)``: each must be refused
 REFUSED = [
     # train_speed.py

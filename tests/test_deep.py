@@ -19,6 +19,9 @@ from nengo_lmu.parallel import freeze_params, layer_name, parallel_model
 from helpers import assert_refuses
 from test_parallel import parallel, step_by_step  # tests/test_parallel.py
 
+#: one worker builds this file's module-scoped fixtures once (``--dist loadgroup``)
+pytestmark = pytest.mark.xdist_group(__name__)
+
 T, BATCH = 30, 4
 
 #: per-layer specifications over the shared units=8, order=5, ReLU: two input

@@ -8,6 +8,9 @@ import sys
 
 import pytest
 
+#: one worker builds this file's module-scoped fixtures once (``--dist loadgroup``)
+pytestmark = pytest.mark.xdist_group(__name__)
+
 EXAMPLES = pathlib.Path(__file__).parents[1] / "examples"
 
 #: script -> a pattern its output must contain (the result it exists to show)

@@ -17,6 +17,9 @@ from nengo_lmu.loihi import Simulator
 from nengo_lmu.parallel import freeze_params, parallel_model
 from nengo_lmu.spiking import to_spiking
 
+#: one worker builds this file's module-scoped fixtures once (``--dist loadgroup``)
+pytestmark = pytest.mark.xdist_group(__name__)
+
 
 @pytest.fixture(scope="module")
 def japanese_vowels():

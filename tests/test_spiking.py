@@ -18,6 +18,9 @@ from nengo_lmu.spiking import (
     to_spiking,
 )
 
+#: one worker builds this file's module-scoped fixtures once (``--dist loadgroup``)
+pytestmark = pytest.mark.xdist_group(__name__)
+
 
 def classifier(hidden_type=nengo.RectifiedLinear(), seed=0, **flags):
     """input -> LMU (theta in steps) -> dense readout, with random trained-like weights."""
