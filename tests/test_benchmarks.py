@@ -45,6 +45,7 @@ SCRIPTS = {
     "train_speed.py": [],
     "ucr.py": ["--jobs", "2"],  # through the pool of processes
     "ucr_seeds.py": ["--jobs", "2"],
+    "ucr_depth.py": [],
 }
 
 
@@ -433,7 +434,7 @@ def fraction_of(f, what, value, n):
 UCR_AGREEMENT = {
     name: {"reference": 0.75, "emulator": 0.75}
     for name in ("ucr", "ucr_per_step", "ucr_channels", "ucr_channels_per_step",
-                 "ucr_layers2", "ucr_layers3")
+                 "ucr_layers2", "ucr_layers3", "ucr_per_step_layers2_windows1_8-1")
 }
 
 
@@ -534,6 +535,35 @@ def ucr_seeds_figures(name, data):
     return f.errors
 
 
+def ucr_depth_figures(name, data):
+    """ucr_depth: every stack and readout an accuracy of the test split and a
+    training time; the best is the highest mean, and its distance to
+    InceptionTime follows from the published figure."""
+    # (the accuracies are an untrained model's in the tiny run, as in ucr_figures)
+    f = Figures()
+    (dataset,) = [k for k in data if k not in ("benchmark", "config", "published")]
+    entry = data[dataset]
+    stacks, readouts = data["config"]["stacks"], data["config"]["readouts"]
+    f.check(readouts == ["last", "mean"], f"readouts {readouts}")
+    f.check(len(stacks) >= 3 and any(len(w) > 1 for w in stacks.values()), f"stacks {stacks}")
+    means = {}
+    for readout in readouts:
+        f.check(set(entry[readout]) == set(stacks), f"{readout}: {list(entry[readout])}")
+        for stack in stacks:
+            run = entry[readout][stack]
+            fraction_of(f, f"{readout} {stack} accuracy", figure(run["accuracy"]), 40)
+            f.above(f"{readout} {stack} train_seconds", figure(run["train_seconds"]), 0)
+            means[readout, stack] = figure(run["accuracy"])
+    best = entry["best"]
+    f.close("best accuracy", best["accuracy"], max(means.values()))
+    f.close("best is its own", means[best["readout"], best["stack"]], best["accuracy"])
+    inception = data["published"]["accuracy"][dataset]["InceptionTime"]
+    f.close("inception_time_minus_best_points", best["inception_time_minus_best_points"],
+            round(100 * (inception - best["accuracy"]), 2))
+    f.above("seconds", entry["seconds"], 0)
+    return f.errors
+
+
 def cost_figures(name, data):
     """cost: each model's report adds up (stages to totals, counts to joules
     by the figures per operation it records), every hidden spike reaches the
@@ -581,6 +611,8 @@ VARIANTS = {
     "ucr_seeds_channels.json": ("ucr_seeds.py", "--channel-memories"),
     "ucr_layers2.json": ("ucr.py", "--layers", "2"),
     "ucr_layers3.json": ("ucr.py", "--layers", "3"),
+    "ucr_per_step_layers2_windows1_8-1.json": (
+        "ucr.py", "--per-step", "--layers", "2", "--windows", "1/8", "1"),
 }
 
 
@@ -596,6 +628,7 @@ FIGURES = {
     "parallel_convolution": parallel_convolution_figures,
     "deep_gpu": deep_gpu_figures,
     "train_speed": train_speed_figures,
+    "ucr_depth": ucr_depth_figures,
     **{name: ucr_figures for name in UCR_AGREEMENT},
     **{name: ucr_seeds_figures for name in (
         "ucr_seeds", "ucr_seeds_per_step", "ucr_seeds_channels")},
@@ -651,13 +684,14 @@ def check_tiny(script, name, tmp_path, *options):
         assert [run["seed"] for run in data["runs"]] == [0]
     if name == "psdigits":
         assert (tmp_path / "out" / "psdigits_seed0.npz").stat().st_size > 0
-    if name.startswith("ucr"):  # the option did what the file's name says
-        assert data["config"]["readout"] == ("mean" if name.endswith("per_step") else "last")
+    if name.startswith("ucr") and name != "ucr_depth":  # the option did what the name says
+        assert data["config"]["readout"] == ("mean" if "_per_step" in name else "last")
         assert data["config"]["seeds"] == [0]
         channels = data["config"]["model"].get("memory_d") == "input_d"
         assert channels == ("_channels" in name)
-        layers = re.search(r"_layers([0-9]+)$", name)
+        layers = re.search(r"_layers([0-9]+)(_windows|$)", name)
         assert data["config"]["model"].get("layers", 1) == (int(layers[1]) if layers else 1)
+        assert ("windows" in data["config"]["model"]) == ("_windows" in name)
     if not (PUBLISHED / f"{name}.json").exists():
         return  # a new benchmark, not run at full size yet: nothing to compare with
     reference = json.loads((PUBLISHED / f"{name}.json").read_text())
@@ -681,7 +715,7 @@ def check_tiny(script, name, tmp_path, *options):
         first_full = reference[full_sets[0]]
         reference = {k: v for k, v in reference.items() if k not in full_sets}
         reference[tiny_set] = first_full
-        if not name.startswith("ucr_seeds"):  # (ucr_seeds: rate runs, on every test series)
+        if not name.startswith(("ucr_seeds", "ucr_depth")):  # (rate runs, every test series)
             assert list(data["retained_energy"]) == [tiny_set]
             reference["retained_energy"] = {tiny_set: reference["retained_energy"][tiny_set]}
             # the spiking test series: all (None) in full runs, a few in the tiny one
