@@ -162,10 +162,10 @@ class LegendreMemory(ParamsInState, nengo.Network):
         data). A neural reduced memory also scales each kept state to its
         RMS under it (times ``radius_rms``). Default None: balanced for
         white noise (a stable truncation with an error bound,
-        `.Realization.error_bound`), the states keeping the ratios of their
-        variances under it (so the transforms stay small), all scaled so
-        that white noise up to ``input_high`` Hz (of ``input_rms``) fills
-        the radii.
+        `.Realization.error_bound`), a neural memory scaling each kept
+        state to its own RMS under white noise up to ``input_high`` Hz (of
+        ``input_rms``), times ``radius_rms``: every state fills its radius
+        alike, so none is left small against its spike noise.
     sample_period : float, optional
         Exact memory: take each input sample as held for ``sample_period``
         seconds (as `nengo.processes.PresentInput` holds it) and step the
@@ -514,8 +514,8 @@ class LegendreMemory(ParamsInState, nengo.Network):
         """The memory as `.NeuralRealization` lays out any linear system (as a
         `.LinearNetwork` does), once per channel: the `.RMS` realisation of the
         Legendre system (or of its reduced, balanced one: each kept state over
-        ``radius_rms`` times its RMS under ``state_covariance``), read out in
-        Legendre coordinates."""
+        ``radius_rms`` times its RMS under ``state_covariance``, or else under
+        the expected band), read out in Legendre coordinates."""
         q, r = self.order, self.state_d
         if self.reduced_order is None:
             high = 1.0 / self.theta if self.input_high is None else self.input_high
@@ -526,14 +526,15 @@ class LegendreMemory(ParamsInState, nengo.Network):
             if self.state_covariance is not None:  # each state's RMS on the data
                 rms = np.sqrt(np.clip(np.diag(b.T @ self.state_covariance @ b.T.T), 0, None))
             else:
-                # balanced for white noise, the states' variances are the Hankel
-                # singular values: keep their ratios (which keep the transforms
-                # small) and scale all so the state the expected band moves most,
-                # for its variance, fills radius / radius_rms
+                # each state's RMS under the expected band (white noise up to
+                # input_high Hz): every ensemble then uses its radius alike.
+                # (Scaling all states by one factor, keeping the ratios of their
+                # white-noise variances, left the states the band moves less at
+                # a fraction of their radii, where spike noise is larger
+                # relative to them: tests/test_reduced_memory.py)
                 high = 1.0 / self.theta if self.input_high is None else self.input_high
                 band = state_covariance(b.sys, high, rms=self.input_rms)
-                sigma = b.hankel[:r]
-                rms = np.sqrt(sigma * np.max(np.diag(band) / sigma))
+                rms = np.sqrt(np.clip(np.diag(band), 0, None))
             s = self.radius_rms * np.where(rms > 0, rms, 1.0)
             realization = b.then(
                 Realization(normalize(b.sys, s), np.diag(1.0 / s), np.diag(s))
