@@ -178,9 +178,10 @@ def build_network(n_classes, seed, model, x, per_step=False):
         layers = [dict(order=order, theta=theta) for order, theta in layer_shapes(model, steps)]
         layers[0].update(channels)
         stack, channels = dict(layers=layers), {}
+    (order, theta), *_ = layer_shapes(model, steps)  # (one layer: its own window)
     return nengo_lmu.lmu_model(
         n_classes, seed=seed, settings=dict(stateful=False, keep_history=per_step),
-        units=model["units"], order=min(model["order"], steps), theta=float(steps),
+        units=model["units"], order=order, theta=theta,
         input_d=dims, hidden_neuron_type=nengo.RectifiedLinear(), input_to_hidden=True,
         **channels, **stack,
     )
@@ -619,8 +620,9 @@ def default_datasets(datasets, args):
 
 
 def results_name(base, args):
-    """``base``, then ``_channels`` (``--channel-memories``), ``_per_step``
-    and ``_layersN`` (``--layers N``, N > 1)."""
+    """``base``, then ``_channels`` (``--channel-memories``), ``_per_step``,
+    ``_layersN`` (``--layers N``, N > 1) and ``_windows..`` (``--windows``
+    other than the whole series: ``1/8 1`` gives ``_windows1_8-1``)."""
     layers = f"_layers{args.layers}" if args.layers > 1 else ""
     if args.windows is not None and any(w != 1 for w in args.windows):  # 1/8 1: _windows1_8-1
         layers += "_windows" + "-".join(str(w).replace("/", "_") for w in args.windows)

@@ -871,6 +871,13 @@ def test_ucr_windows(monkeypatch, capsys):
     x = np.random.RandomState(0).standard_normal((4, 200, 3))
     net = ucr.build_network(2, 0, model, x)
     assert [(lmu.order, lmu.theta) for lmu in net.lmus] == [(8, 25.0), (64, 200.0)]
+    # one layer of half the series: every peer's memory (keras-lmu's as well)
+    args = parser.parse_args(["--windows", "1/2"])
+    one = ucr.run_settings(parser, args, ucr.DATASETS)[0]
+    assert ucr.results_name("ucr", args) == "ucr_windows1_2"
+    assert ucr.layer_shapes(one, 200) == [(32, 100.0)]
+    assert [(lmu.order, lmu.theta) for lmu in ucr.build_network(2, 0, one, x).lmus] == [
+        (32, 100.0)]
     assert ucr.layer_shapes(dict(ucr.MODEL, layers=2, windows=[0.01, 1.0]), 29) == [
         (1, 0.29), (29, 29.0)]  # (an order of at least 1; at most the steps)
     for options, message in [

@@ -166,7 +166,7 @@ def test_neural_reduced_memory_fills_every_radius(order, reduced, theta):
 @pytest.mark.parametrize("order, reduced", [(6, 6), (24, 12), (64, 16)])
 def test_chip_realisation_within_range(order, reduced):
     """On Loihi's layout the reduced memory's transforms stay within range at
-    every order (max |A'| at most 1.4), and nengo-loihi builds and discretises it
+    every order (within MAX_RECURRENT_TRANSFORM), and nengo-loihi builds and discretises it
     (8-bit weights; a weight-exponent failure would raise) in well under a
     minute. (The unreduced memory's max |A'| is 1.4e9 at order 16.)"""
     import nengo_lmu.loihi as nl  # noqa: PLC0415
