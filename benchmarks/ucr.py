@@ -187,6 +187,17 @@ def build_network(n_classes, seed, model, x, per_step=False):
     )
 
 
+def stack_model(model, windows):
+    """``model`` as a stack of ``len(windows)`` layers of those windows (shares
+    of the series): the keys `build_network` reads, none for one layer of the
+    whole series (the model, and its file, as before)."""
+    if len(windows) > 1:
+        model = dict(model, layers=len(windows))
+    if any(w != 1 for w in windows):
+        model = dict(model, windows=[float(w) for w in windows])
+    return model
+
+
 def layer_shapes(model, steps):
     """Each layer's ``(order, theta)`` for series of ``steps`` steps: its window
     the fraction ``model["windows"]`` of the series (default: all of it), its
@@ -598,14 +609,10 @@ def run_settings(parser, args, datasets):
         model = TINY["model"]
     if args.channel_memories:
         model = dict(model, memory_d="input_d")
-    if args.layers > 1:  # (one layer: the model, and its file, as before)
-        model = dict(model, layers=args.layers)
-    if args.windows is not None:
-        if len(args.windows) != args.layers:
-            parser.error(f"argument --windows: {len(args.windows)} windows for "
-                         f"--layers {args.layers} (one per layer)")
-        if any(w != 1 for w in args.windows):  # (all 1: the default model)
-            model = dict(model, windows=[float(w) for w in args.windows])
+    if args.windows is not None and len(args.windows) != args.layers:
+        parser.error(f"argument --windows: {len(args.windows)} windows for "
+                     f"--layers {args.layers} (one per layer)")
+    model = stack_model(model, args.windows or [1] * args.layers)
     config = dict(model=model, train=TRAIN, readout="mean" if args.per_step else "last",
                   seeds=args.seeds, std="population (ddof=0)", tiny=args.tiny)
     if args.train:  # (a file of other runs is not added to)

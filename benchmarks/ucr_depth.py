@@ -51,16 +51,6 @@ STACKS = {
 READOUTS = {"last": False, "mean": True}
 
 
-def stack_model(model, windows):
-    """``model`` as a stack of ``len(windows)`` layers of those windows
-    (the keys `ucr.build_network` reads)."""
-    if len(windows) > 1:
-        model = dict(model, layers=len(windows))
-    if any(w != 1 for w in windows):
-        model = dict(model, windows=list(windows))
-    return model
-
-
 def run(name, seed, args, model, epochs):
     """One seed of every stack and readout: test accuracy and training seconds."""
     (x, y, x_test, y_test), n_classes, common = ucr.dataset_and_training(
@@ -69,7 +59,7 @@ def run(name, seed, args, model, epochs):
     for readout, per_step in READOUTS.items():
         result[readout] = {}
         for stack, windows in STACKS.items():
-            kwargs = dict(common, model=stack_model(model, windows), per_step=per_step)
+            kwargs = dict(common, model=ucr.stack_model(model, windows), per_step=per_step)
             pred, seconds = ucr.train_parallel(x, y, x_test, n_classes, seed, **kwargs)
             accuracy = float(np.mean(pred == y_test))
             result[readout][stack] = {"accuracy": accuracy, "train_seconds": seconds}
